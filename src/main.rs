@@ -1,1 +1,5 @@
-fn main() {}
+//! The `authrelay` binary: everything is in the library, so that tests run the same code.
+
+fn main() -> std::process::ExitCode {
+    authrelay::cli::run()
+}

@@ -1,8 +1,50 @@
-//! authrelay-client: the state formats, signing and target rules shared by authrelay
-//! and the previews that use it.
-// (crate docs are written in full once the modules land)
+//! The state formats, signing, verification and target rules that authrelay and the
+//! previews that use it must agree on byte for byte.
+//!
+//! # Preview side
+//!
+//! When a sign-in starts, the preview asks for the `redirect_uri` (the relay's callback)
+//! and a signed `state` that carries the preview's own callback URL. It sends both to the
+//! provider, keeps `state` in its own cookie, and later exchanges the code with the same
+//! `redirect_uri`.
+//!
+//! ```
+//! use authrelay_client::{Preview, Secret};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = Secret::new(std::env::var("AUTH_SECRET").unwrap_or_else(|_| "x".repeat(32)))?;
+//! let relay = Preview::new("https://auth.example.com/api/auth", &secret)?;
+//! let sign_in = relay.sign_in(
+//!     "github",
+//!     "https://pr-42.preview.example.com/api/auth/callback/github",
+//! )?;
+//! assert_eq!(sign_in.redirect_uri, "https://auth.example.com/api/auth/callback/github");
+//! // Send the provider `redirect_uri` and `state`; keep `state` in a cookie to compare
+//! // with the one that comes back.
+//! assert!(sign_in.state.len() < 200);
+//! # Ok(()) }
+//! ```
+//!
+//! # Relay side
+//!
+//! [`keyring::Keyring`] derives the keys of both formats once and verifies a state of
+//! either; [`target::Target`] and [`pattern::Allowlist`] are the second lock.
+//!
+//! # Security
+//!
+//! - A valid state is necessary, never sufficient: the relay also checks the target
+//!   against the operator's allowlist, so a leaked secret cannot make an open redirect.
+//! - MACs are compared in constant time; every length is checked before any work.
+//! - Verification returns one opaque class to show the public (`state_invalid`, …) and a
+//!   precise reason for logs.
+//! - [`Secret`] and the derived keys print no key material in `Debug`.
+//! - Native states are signed, not encrypted: the preview's callback URL is readable.
+//!
+//! The native format is specified in `docs/state-format.md`, with known-answer vectors in
+//! `client/tests/vectors/native-v1.json`.
 
 pub mod authjs;
+pub mod inspect;
 pub mod keyring;
 pub mod native;
 pub mod pattern;
@@ -10,6 +52,8 @@ pub mod preview;
 pub mod secret;
 pub mod target;
 
+pub use keyring::{Keyring, StateFormat, VerifiedState};
+pub use preview::{Preview, SignIn};
 pub use secret::{Secret, SecretError};
 
 /// Fills an array from the operating system's CSPRNG.

@@ -1,1 +1,8 @@
+//! Black-box tests of the relay: one test binary, the real app on real sockets.
 
+mod callback_get;
+mod form_post;
+mod health;
+mod helpers;
+mod hostile_targets;
+mod refusals;

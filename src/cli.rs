@@ -1,0 +1,344 @@
+//! The `authrelay` command line.
+
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authrelay_client::authjs;
+use authrelay_client::inspect::inspect;
+use authrelay_client::keyring::Keyring;
+use authrelay_client::native::{self, NativeKey};
+use authrelay_client::secret::generate_secret_string;
+use authrelay_client::target::{is_valid_provider_id, Target};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, DEFAULT_STATE_MAX_AGE};
+use crate::startup::Application;
+use crate::telemetry;
+
+/// The one stable OAuth callback for preview deployments.
+#[derive(Debug, Parser)]
+#[command(name = "authrelay", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// State formats `sign` can make.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// authrelay's compact HMAC-signed state.
+    Native,
+    /// The encrypted state of `@auth/core` with a redirect proxy.
+    Authjs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the relay.
+    Serve {
+        /// Development mode: fills in what the environment leaves unset with a local
+        /// setup (an ephemeral secret, loopback-only allowlist, 127.0.0.1) and prints a
+        /// ready-to-try bounce.
+        #[arg(long)]
+        dev: bool,
+    },
+    /// Print a new random secret for AUTH_SECRET.
+    Secret,
+    /// Print a state for a target, made with the newest configured secret.
+    Sign {
+        /// The preview's callback URL, ending in /callback/<provider>.
+        #[arg(long)]
+        target: String,
+        /// The provider id.
+        #[arg(long)]
+        provider: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 600)]
+        ttl: u64,
+        /// State format.
+        #[arg(long, value_enum, default_value_t = Format::Native)]
+        format: Format,
+    },
+    /// Say what a state holds and whether it verifies ("-" reads it from standard input).
+    Inspect {
+        /// The state.
+        state: String,
+    },
+    /// Validate the configuration and print the callback URLs to register.
+    Check {
+        /// Providers to print callback URLs for.
+        #[arg(long = "provider", default_values_t = ["github".to_owned(), "google".to_owned(), "discord".to_owned(), "apple".to_owned()])]
+        providers: Vec<String>,
+    },
+    /// Exit 0 when the relay on this machine answers /healthz (for container health checks).
+    Healthcheck {
+        /// The URL to probe; default http://127.0.0.1:$PORT/healthz.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("authrelay: {msg}");
+    ExitCode::from(2)
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { dev } => serve(dev),
+        Command::Secret => {
+            println!("{}", generate_secret_string());
+            ExitCode::SUCCESS
+        }
+        Command::Sign {
+            target,
+            provider,
+            ttl,
+            format,
+        } => sign(&target, &provider, ttl, format),
+        Command::Inspect { state } => inspect_cmd(&state),
+        Command::Check { providers } => check(&providers),
+        Command::Healthcheck { url } => healthcheck(url),
+    }
+}
+
+/// The loopback-only allowlist of development mode.
+pub const DEV_ALLOWED_ORIGINS: &str = "http://localhost:*,http://127.0.0.1:*,http://[::1]:*";
+
+/// The environment with development defaults filled in where unset.
+pub fn dev_environment(mut vars: HashMap<String, String>) -> (HashMap<String, String>, bool) {
+    let port = vars
+        .get("PORT")
+        .cloned()
+        .unwrap_or_else(|| config::DEFAULT_PORT.to_string());
+    let generated = !vars.contains_key("AUTH_SECRET");
+    vars.entry("AUTH_SECRET".into())
+        .or_insert_with(generate_secret_string);
+    vars.entry("HOST".into())
+        .or_insert_with(|| "127.0.0.1".into());
+    vars.entry("AUTH_URL".into())
+        .or_insert_with(|| format!("http://127.0.0.1:{port}/api/auth"));
+    vars.entry("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS".into())
+        .or_insert_with(|| DEV_ALLOWED_ORIGINS.into());
+    (vars, generated)
+}
+
+fn serve(dev: bool) -> ExitCode {
+    let vars: HashMap<String, String> = std::env::vars().collect();
+    let (vars, generated_secret) = if dev {
+        dev_environment(vars)
+    } else {
+        (vars, false)
+    };
+    let config = match Config::from_vars(vars) {
+        Ok(c) => c,
+        Err(e) => return fail(format!("configuration error: {e}")),
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let app = match Application::build(config.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                return fail(format!(
+                    "cannot listen on {}:{}: {e}",
+                    config.host, config.port
+                ))
+            }
+        };
+        if dev {
+            print_dev_banner(&config, app.port(), generated_secret);
+        }
+        tracing::info!(
+            host = %config.host,
+            port = app.port(),
+            base_path = %config.base_path,
+            secrets = config.secrets.names().len(),
+            patterns = config.allowlist.patterns().len(),
+            "authrelay listening"
+        );
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("server error: {e}")),
+        }
+    })
+}
+
+fn print_dev_banner(config: &Config, port: u16, generated_secret: bool) {
+    let preview = "http://localhost:8080/api/auth/callback/github";
+    let state = Target::parse(preview)
+        .ok()
+        .and_then(|t| {
+            native::sign(
+                &NativeKey::derive(config.secrets.signing()),
+                &t,
+                now(),
+                600,
+                rand_nonce(),
+            )
+            .ok()
+        })
+        .unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "authrelay development mode — not for production");
+    if generated_secret {
+        let _ = writeln!(
+            out,
+            "  AUTH_SECRET (ephemeral, share it with your local preview): {}",
+            config.secrets.signing().expose_secret()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  callback URL to register: {}",
+        config.callback_url("github")
+    );
+    let _ = writeln!(out, "  allowed origins:          {DEV_ALLOWED_ORIGINS}");
+    let _ = writeln!(out, "  try a bounce (it answers 302 to {preview}):");
+    let _ = writeln!(
+        out,
+        "    curl -i 'http://127.0.0.1:{port}{}/callback/github?code=test-code&state={state}'",
+        config.base_path
+    );
+    let _ = out.flush();
+}
+
+fn rand_nonce() -> [u8; 16] {
+    let mut n = [0u8; 16];
+    let _ = getrandom::fill(&mut n);
+    n
+}
+
+fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
+    let secrets = match config::secrets_from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("configuration error: {e}")),
+    };
+    if !is_valid_provider_id(provider) {
+        return fail("--provider must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'");
+    }
+    let parsed = match Target::parse(target) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("--target is not an acceptable callback URL: {e}")),
+    };
+    if parsed.callback_provider() != Some(provider) {
+        return fail(format!("--target's path must end in /callback/{provider}"));
+    }
+    if ttl == 0 || ttl > config::MAX_STATE_MAX_AGE {
+        return fail(format!(
+            "--ttl must be between 1 and {} seconds",
+            config::MAX_STATE_MAX_AGE
+        ));
+    }
+    let state = match format {
+        Format::Native => {
+            match native::sign(
+                &NativeKey::derive(secrets.signing()),
+                &parsed,
+                now(),
+                ttl,
+                rand_nonce(),
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            }
+        }
+        Format::Authjs => {
+            let key = authjs::AuthJsKey::derive(secrets.signing());
+            authjs::encrypt(&key, &authjs::new_claims(parsed.as_str(), now(), ttl))
+        }
+    };
+    println!("{state}");
+    ExitCode::SUCCESS
+}
+
+fn inspect_cmd(state: &str) -> ExitCode {
+    let state = if state == "-" {
+        let mut s = String::new();
+        if std::io::stdin().read_to_string(&mut s).is_err() {
+            return fail("cannot read the state from standard input");
+        }
+        s.trim().to_owned()
+    } else {
+        state.trim().to_owned()
+    };
+    let secrets = config::secrets_from_env().ok();
+    let max_age = std::env::var("AUTH_STATE_MAX_AGE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_STATE_MAX_AGE);
+    let keyring = secrets.as_ref().map(|s| Keyring::new(s.secrets()));
+    let report = inspect(&state, keyring.as_ref(), now(), max_age);
+    let mut out = String::new();
+    let name = |i: usize| match &secrets {
+        Some(s) => format!("secret #{} ({})", i + 1, s.name(i)),
+        None => format!("secret #{}", i + 1),
+    };
+    let _ = report.write_report(&mut out, &name);
+    print!("{out}");
+    match report.verification {
+        Some(Ok(_)) => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    }
+}
+
+fn check(providers: &[String]) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(format!("configuration error: {e}")),
+    };
+    println!("configuration: ok");
+    println!(
+        "secrets (newest first): {}",
+        config.secrets.names().join(", ")
+    );
+    println!("base path: {}", config.base_path);
+    println!("allowed origins:");
+    for p in config.allowlist.patterns() {
+        println!("  {p}");
+    }
+    println!("callback URLs to register:");
+    for p in providers {
+        if is_valid_provider_id(p) {
+            println!("  {p:<10} {}", config.callback_url(p));
+        } else {
+            println!("  {p:<10} (not a valid provider id)");
+        }
+    }
+    let warnings = config.allowlist.warnings();
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn healthcheck(url: Option<String>) -> ExitCode {
+    let url = url.unwrap_or_else(|| {
+        let port = std::env::var("PORT").unwrap_or_else(|_| config::DEFAULT_PORT.to_string());
+        format!("http://127.0.0.1:{}/healthz", port.trim())
+    });
+    match crate::health::probe(&url, std::time::Duration::from_secs(3)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("authrelay: healthcheck failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

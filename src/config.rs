@@ -1,0 +1,405 @@
+//! Configuration: read from the environment once, parsed into valid values.
+//!
+//! Every variable is read as text through `envy` and then parsed here, so that an error
+//! names the variable and the rule, never the value (which may be a secret).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use authrelay_client::keyring::Keyring;
+use authrelay_client::pattern::Allowlist;
+use authrelay_client::{Secret, SecretError};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use url::Url;
+
+/// The base path used when `AUTH_URL` has none, as in Auth.js.
+pub const DEFAULT_BASE_PATH: &str = "/api/auth";
+/// The default port.
+pub const DEFAULT_PORT: u16 = 3000;
+/// The default maximum state age, in seconds: the lifetime of Auth.js's own state.
+pub const DEFAULT_STATE_MAX_AGE: u64 = 900;
+/// The longest maximum state age an operator may set, in seconds.
+pub const MAX_STATE_MAX_AGE: u64 = 3600;
+/// Names of the secret variables, newest first (the order Auth.js encrypts with).
+pub const SECRET_VARS: [&str; 4] = [
+    "AUTH_SECRET_3",
+    "AUTH_SECRET_2",
+    "AUTH_SECRET_1",
+    "AUTH_SECRET",
+];
+
+/// The environment variables as text, before any parsing.
+#[derive(Debug, Default, Deserialize)]
+struct RawEnv {
+    auth_secret: Option<String>,
+    auth_secret_1: Option<String>,
+    auth_secret_2: Option<String>,
+    auth_secret_3: Option<String>,
+    auth_url: Option<String>,
+    auth_trust_host: Option<String>,
+    auth_redirect_proxy_allowed_origins: Option<String>,
+    host: Option<String>,
+    port: Option<String>,
+    auth_state_max_age: Option<String>,
+    log_format: Option<String>,
+}
+
+/// A configuration that cannot start a working relay. The message is one line that names
+/// the variable and says how to fix it; it never includes a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{name} is not set: {hint}")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+        /// What to set it to.
+        hint: &'static str,
+    },
+    /// A variable is set to the empty string.
+    #[error("{0} is set but empty: give it a value or unset it")]
+    Empty(&'static str),
+    /// A secret is refused.
+    #[error("{name} {source}")]
+    Secret {
+        /// The variable.
+        name: &'static str,
+        /// Why.
+        source: SecretError,
+    },
+    /// Two secret variables hold the same secret.
+    #[error("{0} and {1} hold the same secret: each rotation slot needs its own")]
+    DuplicateSecret(&'static str, &'static str),
+    /// Any other bad value.
+    #[error("{name} {problem}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong, in words.
+        problem: String,
+    },
+    /// The environment could not be read.
+    #[error("the environment could not be read: {0}")]
+    Env(String),
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The secrets, newest first, with the name of the variable each came from.
+#[derive(Clone)]
+pub struct Secrets {
+    secrets: Vec<Secret>,
+    names: Vec<&'static str>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Secrets {
+    /// The secrets, newest first.
+    pub fn secrets(&self) -> &[Secret] {
+        &self.secrets
+    }
+
+    /// The variable name of the secret at `index`.
+    pub fn name(&self, index: usize) -> &'static str {
+        self.names.get(index).copied().unwrap_or("?")
+    }
+
+    /// The variable names, newest first.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+
+    /// The secret that new states are made with: the newest.
+    pub fn signing(&self) -> &Secret {
+        // `Secrets` is only built with AUTH_SECRET present, so it is never empty.
+        &self.secrets[0]
+    }
+}
+
+/// The relay's whole configuration, all of it valid.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The secrets, for `inspect` and `sign`.
+    pub secrets: Secrets,
+    /// Keys of both state formats for each secret.
+    pub keyring: Keyring,
+    /// The relay's public URL including its base path (`AUTH_URL`).
+    pub public_url: Url,
+    /// The base path, without a trailing slash, e.g. `/api/auth`.
+    pub base_path: String,
+    /// Honour `X-Forwarded-Host` and `X-Forwarded-Proto` (`AUTH_TRUST_HOST`).
+    pub trust_host: bool,
+    /// The allowed target origins.
+    pub allowlist: Allowlist,
+    /// The address to bind.
+    pub host: IpAddr,
+    /// The port to bind.
+    pub port: u16,
+    /// The longest state lifetime accepted, in seconds.
+    pub state_max_age: u64,
+    /// How logs are written.
+    pub log_format: LogFormat,
+}
+
+fn non_empty(name: &'static str, v: Option<String>) -> Result<Option<String>, ConfigError> {
+    match v {
+        Some(s) if s.trim().is_empty() => Err(ConfigError::Empty(name)),
+        other => Ok(other),
+    }
+}
+
+fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        problem: problem.into(),
+    }
+}
+
+/// Reads the secret variables only, for commands that need no more (`sign`, `inspect`).
+pub fn secrets_from_env() -> Result<Secrets, ConfigError> {
+    secrets_from_iter(std::env::vars())
+}
+
+/// [`secrets_from_env`] over any set of variables.
+pub fn secrets_from_iter(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Secrets, ConfigError> {
+    let raw = raw_from_iter(vars)?;
+    parse_secrets(&raw)
+}
+
+fn raw_from_iter(vars: impl IntoIterator<Item = (String, String)>) -> Result<RawEnv, ConfigError> {
+    // Only our names are handed to envy: its errors could otherwise mention unrelated
+    // variables.
+    let ours: HashMap<String, String> = vars
+        .into_iter()
+        .filter(|(k, _)| KNOWN_VARS.contains(&k.as_str()))
+        .collect();
+    envy::from_iter::<_, RawEnv>(ours).map_err(|e| ConfigError::Env(e.to_string()))
+}
+
+/// Every variable the relay reads.
+pub const KNOWN_VARS: [&str; 11] = [
+    "AUTH_SECRET",
+    "AUTH_SECRET_1",
+    "AUTH_SECRET_2",
+    "AUTH_SECRET_3",
+    "AUTH_URL",
+    "AUTH_TRUST_HOST",
+    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+    "HOST",
+    "PORT",
+    "AUTH_STATE_MAX_AGE",
+    "LOG_FORMAT",
+];
+
+fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {
+    let slots: [(&'static str, &Option<String>); 4] = [
+        ("AUTH_SECRET_3", &raw.auth_secret_3),
+        ("AUTH_SECRET_2", &raw.auth_secret_2),
+        ("AUTH_SECRET_1", &raw.auth_secret_1),
+        ("AUTH_SECRET", &raw.auth_secret),
+    ];
+    if raw.auth_secret.is_none() {
+        return Err(ConfigError::Missing {
+            name: "AUTH_SECRET",
+            hint: "set it to a random string of at least 32 characters (make one with `authrelay secret`)",
+        });
+    }
+    let mut secrets = Vec::new();
+    let mut names = Vec::new();
+    let mut seen: Vec<(&'static str, &str)> = Vec::new();
+    for (name, value) in slots {
+        let Some(value) = value else { continue };
+        if let Some((other, _)) = seen.iter().find(|(_, v)| {
+            // Constant-time comparison: the values are secrets.
+            bool::from(v.as_bytes().ct_eq(value.as_bytes()))
+        }) {
+            return Err(ConfigError::DuplicateSecret(other, name));
+        }
+        let secret =
+            Secret::new(value.clone()).map_err(|source| ConfigError::Secret { name, source })?;
+        seen.push((name, value));
+        secrets.push(secret);
+        names.push(name);
+    }
+    Ok(Secrets { secrets, names })
+}
+
+fn parse_bool(name: &'static str, v: Option<String>) -> Result<bool, ConfigError> {
+    match v
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(_) => Err(invalid(name, "must be true or false")),
+    }
+}
+
+fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
+    const NAME: &str = "AUTH_URL";
+    let raw = v.ok_or(ConfigError::Missing {
+        name: NAME,
+        hint: "set it to the relay's public URL with its base path, e.g. https://auth.example.com/api/auth",
+    })?;
+    let mut url = Url::parse(raw.trim()).map_err(|e| {
+        invalid(
+            NAME,
+            format!("is not an absolute URL ({e}); e.g. https://auth.example.com/api/auth"),
+        )
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(invalid(NAME, "must be an https (or http) URL"));
+    }
+    if url.host().is_none() {
+        return Err(invalid(NAME, "must have a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(NAME, "must not contain user information"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(NAME, "must not have a query or fragment"));
+    }
+    let path = url.path().trim_end_matches('/').to_owned();
+    let base_path = if path.is_empty() {
+        DEFAULT_BASE_PATH.to_owned()
+    } else {
+        path
+    };
+    if base_path.contains("//")
+        || base_path.contains('%')
+        || base_path.split('/').any(|s| s == "." || s == "..")
+    {
+        return Err(invalid(
+            NAME,
+            "has a base path with empty, encoded or dot segments",
+        ));
+    }
+    url.set_path(&base_path);
+    Ok((url, base_path))
+}
+
+fn parse_number<T: std::str::FromStr>(
+    name: &'static str,
+    v: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
+    v.trim()
+        .parse()
+        .map_err(|_| invalid(name, format!("must be {what}")))
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the configuration from any set of variables (tests pass a map).
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let raw = raw_from_iter(vars)?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawEnv) -> Result<Self, ConfigError> {
+        let raw = RawEnv {
+            auth_secret: non_empty("AUTH_SECRET", raw.auth_secret)?,
+            auth_secret_1: non_empty("AUTH_SECRET_1", raw.auth_secret_1)?,
+            auth_secret_2: non_empty("AUTH_SECRET_2", raw.auth_secret_2)?,
+            auth_secret_3: non_empty("AUTH_SECRET_3", raw.auth_secret_3)?,
+            auth_url: non_empty("AUTH_URL", raw.auth_url)?,
+            auth_trust_host: non_empty("AUTH_TRUST_HOST", raw.auth_trust_host)?,
+            auth_redirect_proxy_allowed_origins: non_empty(
+                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                raw.auth_redirect_proxy_allowed_origins,
+            )?,
+            host: non_empty("HOST", raw.host)?,
+            port: non_empty("PORT", raw.port)?,
+            auth_state_max_age: non_empty("AUTH_STATE_MAX_AGE", raw.auth_state_max_age)?,
+            log_format: non_empty("LOG_FORMAT", raw.log_format)?,
+        };
+        let secrets = parse_secrets(&raw)?;
+        let (public_url, base_path) = parse_public_url(raw.auth_url)?;
+        let trust_host = parse_bool("AUTH_TRUST_HOST", raw.auth_trust_host)?;
+        const ORIGINS: &str = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
+        let list = raw.auth_redirect_proxy_allowed_origins.ok_or(ConfigError::Missing {
+            name: ORIGINS,
+            hint: "list the preview origins to allow, e.g. https://*.preview.example.com (there is no allow-all)",
+        })?;
+        let allowlist = Allowlist::parse(&list).map_err(|e| invalid(ORIGINS, format!(": {e}")))?;
+        let host: IpAddr = match raw.host {
+            None => IpAddr::from([0, 0, 0, 0]),
+            Some(h) => parse_number(
+                "HOST",
+                &h,
+                "an IP address to bind, e.g. 0.0.0.0 or 127.0.0.1",
+            )?,
+        };
+        let port = match raw.port {
+            None => DEFAULT_PORT,
+            Some(p) => parse_number("PORT", &p, "a port number from 0 to 65535")?,
+        };
+        let state_max_age = match raw.auth_state_max_age {
+            None => DEFAULT_STATE_MAX_AGE,
+            Some(v) => {
+                let n: u64 = parse_number("AUTH_STATE_MAX_AGE", &v, "a number of seconds")?;
+                if !(30..=MAX_STATE_MAX_AGE).contains(&n) {
+                    return Err(invalid(
+                        "AUTH_STATE_MAX_AGE",
+                        format!("must be between 30 and {MAX_STATE_MAX_AGE} seconds"),
+                    ));
+                }
+                n
+            }
+        };
+        let log_format = match raw.log_format.as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
+        };
+        let keyring = Keyring::new(secrets.secrets());
+        Ok(Self {
+            secrets,
+            keyring,
+            public_url,
+            base_path,
+            trust_host,
+            allowlist,
+            host,
+            port,
+            state_max_age,
+            log_format,
+        })
+    }
+
+    /// The callback URL to register at a provider: `<AUTH_URL>/callback/<provider>`.
+    pub fn callback_url(&self, provider: &str) -> String {
+        format!(
+            "{}/callback/{provider}",
+            self.public_url.as_str().trim_end_matches('/')
+        )
+    }
+}

@@ -1,0 +1,98 @@
+//! Prometheus metrics, through the `prometheus-client` crate.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use crate::relay::Outcome;
+
+/// Labels of a bounce. `provider` is only set from a verified state, so a client cannot
+/// grow the label set by inventing provider names.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BounceLabels {
+    /// `redirect`, `form_post` or `refused`.
+    pub outcome: &'static str,
+    /// The reason code, or `ok`.
+    pub reason: &'static str,
+    /// The provider, or `unknown`.
+    pub provider: String,
+    /// `native`, `authjs` or `none`.
+    pub format: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// The relay's metrics and their registry.
+pub struct Metrics {
+    registry: Registry,
+    bounces: Family<BounceLabels, Counter>,
+    latency: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("authrelay");
+        let bounces = Family::<BounceLabels, Counter>::default();
+        registry.register(
+            "bounces",
+            "Callbacks handled, by outcome, reason, provider and state format",
+            bounces.clone(),
+        );
+        // 50 µs to about 1.6 s.
+        let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "callback_duration_seconds",
+            "Time to decide and answer a callback",
+            latency.clone(),
+        );
+        registry.register(
+            "build",
+            "Build information",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+        Self {
+            registry,
+            bounces,
+            latency,
+        }
+    }
+
+    /// Counts one callback.
+    pub fn observe(&self, outcome: &Outcome, seconds: f64) {
+        let labels = BounceLabels {
+            outcome: outcome.outcome_label(),
+            reason: outcome.reason_label(),
+            provider: outcome
+                .provider
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
+            format: outcome.format.map_or("none", |f| f.as_str()),
+        };
+        self.bounces.get_or_create(&labels).inc();
+        self.latency.observe(seconds);
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}

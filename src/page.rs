@@ -1,0 +1,133 @@
+//! The two pages the relay ever shows: the form that re-posts a `form_post` callback, and
+//! the refusal page. Both are self-contained (no external resources) and run under a CSP
+//! that allows only their own inline script or style, by hash.
+
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::relay::Refusal;
+
+const AUTO_SUBMIT_SCRIPT: &str = "document.getElementById(\"relay\").submit();";
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.4rem}code{background:#f0f1f3;padding:.1rem .3rem;border-radius:4px}button{font:inherit;padding:.4rem 1rem}";
+
+fn csp_hash(text: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
+static SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(AUTO_SUBMIT_SCRIPT));
+static STYLE_HASH: LazyLock<String> = LazyLock::new(|| csp_hash(STYLE));
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A rendered page and the CSP it must be served with.
+pub struct Page {
+    /// The HTML.
+    pub html: String,
+    /// The `Content-Security-Policy` header value.
+    pub csp: String,
+}
+
+/// The auto-submitting form for a `form_post` callback. `action_origin` is the only
+/// place the form may post to.
+pub fn form_post(action: &str, action_origin: &str, fields: &[(String, String)]) -> Page {
+    let mut inputs = String::new();
+    for (k, v) in fields {
+        let _ = write!(
+            inputs,
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape_html(k),
+            escape_html(v)
+        );
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>Continuing sign-in</title><style>{STYLE}</style></head><body>\
+<form id=\"relay\" method=\"post\" action=\"{action}\">{inputs}\
+<p>Continuing your sign-in&hellip;</p><button type=\"submit\">Continue</button></form>\
+<script>{AUTO_SUBMIT_SCRIPT}</script></body></html>",
+        action = escape_html(action),
+    );
+    // form-action must name the target's origin; CSP source expressions cannot carry
+    // quotes or spaces, and a Target's origin never has them.
+    let csp = format!(
+        "default-src 'none'; script-src {}; style-src {}; form-action {action_origin}; base-uri 'none'; frame-ancestors 'none'",
+        *SCRIPT_HASH, *STYLE_HASH
+    );
+    Page { html, csp }
+}
+
+/// The refusal page. It shows the reason code and a fixed sentence, nothing from the
+/// request.
+pub fn refusal(refusal: Refusal) -> Page {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>Sign-in stopped</title><style>{STYLE}</style></head><body>\
+<h1>Sign-in stopped</h1><p>{message}</p>\
+<p>Reason: <code id=\"reason\">{code}</code></p>\
+<p>Go back to the app and start the sign-in again. If this keeps happening, give the reason above to the app's operators.</p>\
+</body></html>",
+        message = escape_html(refusal.message()),
+        code = refusal.code(),
+    );
+    let csp = format!(
+        "default-src 'none'; style-src {}; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+        *STYLE_HASH
+    );
+    Page { html, csp }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_are_escaped() {
+        let fields = vec![(
+            "state".to_owned(),
+            "\"><script>alert(1)</script>".to_owned(),
+        )];
+        let p = form_post(
+            "https://a.example.com/cb?x=1&y=2",
+            "https://a.example.com",
+            &fields,
+        );
+        assert!(!p.html.contains("<script>alert"));
+        assert!(p.html.contains("&quot;&gt;&lt;script&gt;"));
+        assert!(p
+            .html
+            .contains("action=\"https://a.example.com/cb?x=1&amp;y=2\""));
+        assert!(p.csp.contains("form-action https://a.example.com;"));
+    }
+
+    #[test]
+    fn the_csp_hash_matches_the_inline_script() {
+        let p = form_post("https://a.example.com/cb", "https://a.example.com", &[]);
+        let start = p.html.find("<script>").unwrap() + "<script>".len();
+        let end = p.html.find("</script>").unwrap();
+        assert_eq!(csp_hash(&p.html[start..end]), *SCRIPT_HASH);
+        assert!(p.csp.contains(SCRIPT_HASH.as_str()));
+    }
+}

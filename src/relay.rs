@@ -1,0 +1,411 @@
+//! The relay's decision: a pure function of the request, the configuration and the clock.
+//!
+//! The actix handlers (and any other entry point) only translate HTTP into a
+//! [`CallbackRequest`] and a [`Decision`] back into HTTP; everything that decides where a
+//! browser goes is here, so it is tested without a network.
+
+use authrelay_client::keyring::{StateFormat, VerifiedState};
+use authrelay_client::target::{is_valid_provider_id, Target};
+use percent_encoding::percent_decode;
+use url::Url;
+
+use crate::config::Config;
+
+/// The longest query string or form body looked at, in bytes.
+pub const MAX_PARAMS_LEN: usize = 16 * 1024;
+/// The most parameters a callback may carry.
+pub const MAX_PARAMS: usize = 64;
+
+/// How the callback arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMethod {
+    /// A redirect from the provider (`response_mode=query`).
+    Get,
+    /// A form the provider's page posted (`response_mode=form_post`).
+    Post,
+}
+
+/// A callback request, reduced to what the decision needs.
+#[derive(Clone, Copy)]
+pub struct CallbackRequest<'a> {
+    /// GET or POST.
+    pub method: CallbackMethod,
+    /// The `{provider}` path segment, as received.
+    pub provider: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    /// The raw body of a POST.
+    pub body: &'a [u8],
+    /// The `Content-Type` of a POST.
+    pub content_type: Option<&'a str>,
+    /// The `host[:port]` the request was addressed to, as far as the relay may believe it
+    /// (`Host`, or `X-Forwarded-Host` when `AUTH_TRUST_HOST` is set). A target there is
+    /// refused like one on `AUTH_URL`'s host and port.
+    pub request_host: Option<&'a str>,
+}
+
+/// Why a callback was refused. Each has a stable code, documented in
+/// `docs/troubleshooting.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The provider path segment is not a valid provider id.
+    ProviderInvalid,
+    /// The query or form body cannot be decoded, or is too long or has too many fields.
+    ParamsMalformed,
+    /// A POST callback that is not a URL-encoded form.
+    UnsupportedMediaType,
+    /// A POST body over the size limit.
+    BodyTooLarge,
+    /// No `state` parameter.
+    StateMissing,
+    /// More than one `state` parameter.
+    StateDuplicated,
+    /// The state cannot be read.
+    StateMalformed,
+    /// The state does not verify with any configured secret, or breaks a rule.
+    StateInvalid,
+    /// The state is outside its validity window.
+    StateExpired,
+    /// The target in the state is not a valid callback URL.
+    TargetInvalid,
+    /// The target is the relay itself.
+    TargetIsRelay,
+    /// The target's origin is not on the allowlist.
+    TargetNotAllowed,
+    /// The state or target is for another provider than the callback path says.
+    ProviderMismatch,
+    /// No route for this path.
+    NotFound,
+    /// The method is not GET or POST.
+    MethodNotAllowed,
+}
+
+impl Refusal {
+    /// Every refusal, for documentation tests.
+    pub const ALL: [Refusal; 15] = [
+        Refusal::ProviderInvalid,
+        Refusal::ParamsMalformed,
+        Refusal::UnsupportedMediaType,
+        Refusal::BodyTooLarge,
+        Refusal::StateMissing,
+        Refusal::StateDuplicated,
+        Refusal::StateMalformed,
+        Refusal::StateInvalid,
+        Refusal::StateExpired,
+        Refusal::TargetInvalid,
+        Refusal::TargetIsRelay,
+        Refusal::TargetNotAllowed,
+        Refusal::ProviderMismatch,
+        Refusal::NotFound,
+        Refusal::MethodNotAllowed,
+    ];
+
+    /// The stable reason code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ProviderInvalid => "provider_invalid",
+            Self::ParamsMalformed => "params_malformed",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::BodyTooLarge => "body_too_large",
+            Self::StateMissing => "state_missing",
+            Self::StateDuplicated => "state_duplicated",
+            Self::StateMalformed => "state_malformed",
+            Self::StateInvalid => "state_invalid",
+            Self::StateExpired => "state_expired",
+            Self::TargetInvalid => "target_invalid",
+            Self::TargetIsRelay => "target_is_relay",
+            Self::TargetNotAllowed => "target_not_allowed",
+            Self::ProviderMismatch => "provider_mismatch",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// The HTTP status: 400 for input that cannot be read, 403 for a readable request
+    /// that policy refuses.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::ProviderInvalid
+            | Self::ParamsMalformed
+            | Self::StateMissing
+            | Self::StateDuplicated
+            | Self::StateMalformed => 400,
+            Self::UnsupportedMediaType => 415,
+            Self::BodyTooLarge => 413,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::StateInvalid
+            | Self::StateExpired
+            | Self::TargetInvalid
+            | Self::TargetIsRelay
+            | Self::TargetNotAllowed
+            | Self::ProviderMismatch => 403,
+        }
+    }
+
+    /// One sentence for the person who sees the page. It contains no request input.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::ProviderInvalid => "The sign-in callback names a provider this relay cannot serve.",
+            Self::ParamsMalformed => "The sign-in callback's parameters could not be read.",
+            Self::UnsupportedMediaType => "The sign-in callback was posted in a format the relay does not accept.",
+            Self::BodyTooLarge => "The sign-in callback was larger than the relay accepts.",
+            Self::StateMissing => "The sign-in callback carries no state, so the relay cannot tell where the sign-in began.",
+            Self::StateDuplicated => "The sign-in callback carries more than one state.",
+            Self::StateMalformed => "The sign-in state could not be read.",
+            Self::StateInvalid => "The sign-in state is not signed by a secret this relay trusts.",
+            Self::StateExpired => "The sign-in took too long and its state has expired. Start the sign-in again.",
+            Self::TargetInvalid => "The sign-in state points to an address that is not a valid callback URL.",
+            Self::TargetIsRelay => "The sign-in state points back at this relay.",
+            Self::TargetNotAllowed => "The sign-in state points to an address this relay is not allowed to send you to.",
+            Self::ProviderMismatch => "The sign-in state was made for a different provider.",
+            Self::NotFound => "There is nothing at this address.",
+            Self::MethodNotAllowed => "This address accepts only GET and POST.",
+        }
+    }
+}
+
+/// What the relay does with a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer 302 with this `Location`.
+    Redirect(String),
+    /// Answer with a page that posts these fields to `action`.
+    FormPost {
+        /// The target URL.
+        action: String,
+        /// The target's origin, for the page's CSP `form-action`.
+        action_origin: String,
+        /// The fields, in order, decoded.
+        fields: Vec<(String, String)>,
+    },
+    /// Refuse.
+    Refuse(Refusal),
+}
+
+/// The decision and what the logs and metrics say about it. Nothing here holds `code`,
+/// `state` or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// The state format, when a state was seen.
+    pub format: Option<StateFormat>,
+    /// The provider, once the state is verified to be for it.
+    pub provider: Option<String>,
+    /// The target's host, once the state verified.
+    pub target_host: Option<String>,
+    /// A precise reason for logs (e.g. `bad_signature`), beyond the public code.
+    pub detail: Option<&'static str>,
+    /// The variable name of the secret that verified the state.
+    pub secret: Option<&'static str>,
+}
+
+impl Outcome {
+    /// An outcome that refuses before anything was read.
+    pub fn refused(refusal: Refusal) -> Self {
+        Self::refuse(refusal)
+    }
+
+    fn refuse(refusal: Refusal) -> Self {
+        Self {
+            decision: Decision::Refuse(refusal),
+            format: None,
+            provider: None,
+            target_host: None,
+            detail: None,
+            secret: None,
+        }
+    }
+
+    /// `redirect`, `form_post` or `refused`, for logs and metrics.
+    pub fn outcome_label(&self) -> &'static str {
+        match self.decision {
+            Decision::Redirect(_) => "redirect",
+            Decision::FormPost { .. } => "form_post",
+            Decision::Refuse(_) => "refused",
+        }
+    }
+
+    /// The reason code, or `ok`.
+    pub fn reason_label(&self) -> &'static str {
+        match &self.decision {
+            Decision::Refuse(r) => r.code(),
+            _ => "ok",
+        }
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text strictly: every percent escape must
+/// be valid and the result valid UTF-8, so that what is forwarded is exactly what arrived.
+pub fn parse_params(raw: &[u8]) -> Result<Vec<(String, String)>, Refusal> {
+    if raw.len() > MAX_PARAMS_LEN {
+        return Err(Refusal::ParamsMalformed);
+    }
+    let mut out = Vec::new();
+    for pair in raw.split(|&b| b == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        if out.len() == MAX_PARAMS {
+            return Err(Refusal::ParamsMalformed);
+        }
+        let (k, v) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        out.push((decode_component(k)?, decode_component(v)?));
+    }
+    Ok(out)
+}
+
+fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
+    // A '%' not followed by two hex digits is malformed: lenient decoders pass it through,
+    // which would make the relay forward something other than what it checked.
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if b == b'%' {
+            let ok = raw.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && raw.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            if !ok {
+                return Err(Refusal::ParamsMalformed);
+            }
+            i += 3;
+        } else if b < 0x21 || b == 0x7f || b >= 0x80 {
+            return Err(Refusal::ParamsMalformed);
+        } else {
+            i += 1;
+        }
+    }
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let decoded: Vec<u8> = percent_decode(&plus_as_space).collect();
+    String::from_utf8(decoded).map_err(|_| Refusal::ParamsMalformed)
+}
+
+/// Whether the target is on the relay's own host and port: `AUTH_URL`'s, or the one the
+/// request was addressed to. Schemes are not compared: one host and port serve one
+/// scheme, and a relay behind a TLS proxy sees plain HTTP.
+fn is_relay_authority(target: &Target, public_url: &Url, request_host: Option<&str>) -> bool {
+    let host = target.host();
+    let port = target.port_or_default();
+    let same_as_public = public_url
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+        && public_url.port_or_known_default() == Some(port);
+    let same_as_request = request_host.is_some_and(|authority| {
+        // Parse as the authority of a URL so that IPv6 literals and IDNA hosts compare
+        // in the same normal form as the target's.
+        match Url::parse(&format!("http://{}/", authority.trim())) {
+            Ok(u) if u.username().is_empty() && u.path() == "/" => {
+                let h_ok = u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host));
+                match u.port() {
+                    Some(p) => h_ok && p == port,
+                    None => h_ok && (port == 80 || port == 443),
+                }
+            }
+            _ => false,
+        }
+    });
+    same_as_public || same_as_request
+}
+
+/// The relay's decision for a callback at time `now` (Unix seconds).
+pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
+    if !is_valid_provider_id(req.provider) {
+        return Outcome::refuse(Refusal::ProviderInvalid);
+    }
+    let params = match req.method {
+        CallbackMethod::Get => parse_params(req.query.as_bytes()),
+        CallbackMethod::Post => {
+            let is_form = req.content_type.is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            });
+            if !is_form {
+                return Outcome::refuse(Refusal::UnsupportedMediaType);
+            }
+            // A state in the query of a form post would be a second, unchecked channel.
+            match parse_params(req.query.as_bytes()) {
+                Ok(q) if q.iter().any(|(k, _)| k == "state") => Err(Refusal::StateDuplicated),
+                Ok(q) if !q.is_empty() => Err(Refusal::ParamsMalformed),
+                Ok(_) => parse_params(req.body),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(r) => return Outcome::refuse(r),
+    };
+    let mut states = params.iter().filter(|(k, _)| k == "state").map(|(_, v)| v);
+    let state = match (states.next(), states.next()) {
+        (None, _) => return Outcome::refuse(Refusal::StateMissing),
+        (Some(_), Some(_)) => return Outcome::refuse(Refusal::StateDuplicated),
+        (Some(s), None) if s.is_empty() => return Outcome::refuse(Refusal::StateMissing),
+        (Some(s), None) => s,
+    };
+
+    let format = StateFormat::detect(state);
+    let verified: VerifiedState = match config.keyring.verify(state, now, config.state_max_age) {
+        Ok(v) => v,
+        Err(rejection) => {
+            let refusal = match rejection.code() {
+                "state_malformed" => Refusal::StateMalformed,
+                "state_expired" => Refusal::StateExpired,
+                "target_invalid" => Refusal::TargetInvalid,
+                _ => Refusal::StateInvalid,
+            };
+            return Outcome {
+                format: Some(rejection.format()),
+                detail: Some(rejection.detail_code()),
+                ..Outcome::refuse(refusal)
+            };
+        }
+    };
+    let target: &Target = &verified.target;
+    let mut outcome = Outcome {
+        format: Some(format),
+        target_host: Some(target.host().to_owned()),
+        secret: Some(config.secrets.name(verified.secret_index)),
+        ..Outcome::refuse(Refusal::StateInvalid)
+    };
+    let is_relay = is_relay_authority(target, &config.public_url, req.request_host);
+    let refusal = if is_relay {
+        Some(Refusal::TargetIsRelay)
+    } else if !config.allowlist.matches(target) {
+        Some(Refusal::TargetNotAllowed)
+    } else if target.callback_provider() != Some(req.provider)
+        || verified
+            .provider
+            .as_deref()
+            .is_some_and(|p| p != req.provider)
+    {
+        Some(Refusal::ProviderMismatch)
+    } else {
+        None
+    };
+    if let Some(r) = refusal {
+        outcome.decision = Decision::Refuse(r);
+        return outcome;
+    }
+    outcome.provider = Some(req.provider.to_owned());
+    outcome.decision = match req.method {
+        CallbackMethod::Get => {
+            let mut url = target.url().clone();
+            url.query_pairs_mut().extend_pairs(params.iter());
+            Decision::Redirect(url.into())
+        }
+        CallbackMethod::Post => Decision::FormPost {
+            action: target.as_str().to_owned(),
+            action_origin: target.origin(),
+            fields: params,
+        },
+    };
+    outcome
+}

@@ -1,0 +1,200 @@
+//! HTTP adapters over [`crate::relay::decide`].
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::page;
+use crate::relay::{self, CallbackMethod, CallbackRequest, Decision, Outcome, Refusal};
+
+/// The largest callback body read, in bytes.
+pub const MAX_BODY: usize = relay::MAX_PARAMS_LEN;
+
+/// Shared, read-only state of the running service.
+pub struct AppState {
+    /// The configuration.
+    pub config: Config,
+    /// The metrics.
+    pub metrics: Metrics,
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+fn html(status: StatusCode, p: page::Page) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, p.csp))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .body(p.html)
+}
+
+/// The refusal response: JSON for `Accept: application/json`, else the HTML page.
+pub fn refusal_response(refusal: Refusal, json: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    if json {
+        HttpResponse::build(status)
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .json(serde_json::json!({ "error": refusal.code(), "message": refusal.message() }))
+    } else {
+        html(status, page::refusal(refusal))
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads at most `limit` bytes of body; `None` when there is more.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.ok()?;
+        if body.len() + chunk.len() > limit {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
+fn request_host(req: &HttpRequest, trust_host: bool) -> Option<&str> {
+    let headers = req.headers();
+    let forwarded = trust_host
+        .then(|| headers.get("x-forwarded-host"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next());
+    forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+}
+
+/// `GET|POST {base}/callback/{provider}`.
+pub async fn callback(
+    req: HttpRequest,
+    provider: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<Arc<AppState>>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let json = wants_json(&req);
+    let method = if req.method() == actix_web::http::Method::POST {
+        CallbackMethod::Post
+    } else {
+        CallbackMethod::Get
+    };
+    let body = match method {
+        CallbackMethod::Post => match read_body(payload, MAX_BODY).await {
+            Some(b) => b,
+            None => {
+                return finish(
+                    &state,
+                    started,
+                    Outcome::refused(Refusal::BodyTooLarge),
+                    json,
+                );
+            }
+        },
+        CallbackMethod::Get => Vec::new(),
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let callback = CallbackRequest {
+        method,
+        provider: provider.as_str(),
+        query: req.query_string(),
+        body: &body,
+        content_type,
+        request_host: request_host(&req, state.config.trust_host),
+    };
+    let outcome = relay::decide(&callback, &state.config, now());
+    finish(&state, started, outcome, json)
+}
+
+fn finish(state: &AppState, started: Instant, outcome: Outcome, json: bool) -> HttpResponse {
+    let response = match &outcome.decision {
+        Decision::Redirect(location) => match HeaderValue::from_str(location) {
+            Ok(v) => HttpResponse::Found()
+                .insert_header((header::LOCATION, v))
+                .finish(),
+            // Unreachable for a URL the url crate serialised, but never redirect anywhere
+            // the header could not carry faithfully.
+            Err(_) => refusal_response(Refusal::TargetInvalid, json),
+        },
+        Decision::FormPost {
+            action,
+            action_origin,
+            fields,
+        } => html(
+            StatusCode::OK,
+            page::form_post(action, action_origin, fields),
+        ),
+        Decision::Refuse(r) => refusal_response(*r, json),
+    };
+    let elapsed = started.elapsed();
+    state.metrics.observe(&outcome, elapsed.as_secs_f64());
+    // One event per callback. Never code, state or secrets: only what Outcome holds.
+    tracing::info!(
+        outcome = outcome.outcome_label(),
+        reason = outcome.reason_label(),
+        detail = outcome.detail.unwrap_or(""),
+        provider = outcome.provider.as_deref().unwrap_or("unknown"),
+        target_host = outcome.target_host.as_deref().unwrap_or(""),
+        format = outcome.format.map_or("none", |f| f.as_str()),
+        secret = outcome.secret.unwrap_or(""),
+        latency_us = elapsed.as_micros() as u64,
+        "callback"
+    );
+    response
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
+}
+
+/// `GET /readyz`: the configuration is loaded and the relay can serve callbacks.
+pub async fn readyz(state: web::Data<Arc<AppState>>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ready",
+        "secrets": state.config.secrets.names().len(),
+        "base_path": state.config.base_path,
+    }))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(state: web::Data<Arc<AppState>>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+/// Anything else: a 404 refusal.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    refusal_response(Refusal::NotFound, wants_json(&req))
+}
+
+/// A known path with another method: a 405 refusal.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let mut r = refusal_response(Refusal::MethodNotAllowed, wants_json(&req));
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    r
+}

@@ -1,0 +1,82 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_form_post_callback_yields_an_auto_submit_page_with_the_same_fields_escaped() {
+    let app = spawn_app().await;
+    let target = "https://pr-7.preview.example.com/api/auth/callback/apple";
+    let state = native_state(target);
+    let user = r#"{"name":{"firstName":"<b>Ann</b>"},"email":"a&b@example.com"}"#;
+    let body = format!("code=c%22ode&state={state}&user={}", enc(user));
+    let r = app.post_callback("apple", &body).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(
+        csp.contains("form-action https://pr-7.preview.example.com;"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("action=\"{target}\"")), "{html}");
+    assert!(
+        html.contains("name=\"code\" value=\"c&quot;ode\""),
+        "{html}"
+    );
+    assert!(html.contains(&format!("name=\"state\" value=\"{state}\"")));
+    assert!(html.contains("&lt;b&gt;Ann&lt;/b&gt;"), "{html}");
+    assert!(html.contains("a&amp;b@example.com"));
+    assert!(!html.contains("<b>Ann"));
+    assert!(html.contains("<button type=\"submit\">"));
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_a_form_is_refused_with_415() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.callback_url("apple"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_refused_json(r, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413() {
+    let app = spawn_app().await;
+    let body = format!("state=x&pad={}", "a".repeat(64 * 1024));
+    let r = app
+        .client
+        .post(app.callback_url("apple"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_refused_json(r, 413, "body_too_large").await;
+}
+
+#[tokio::test]
+async fn a_state_in_both_query_and_body_is_refused() {
+    let app = spawn_app().await;
+    let state = native_state("https://pr-7.preview.example.com/api/auth/callback/apple");
+    let r = app
+        .client
+        .post(format!("{}?state={state}", app.callback_url("apple")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(format!("code=x&state={state}"))
+        .send()
+        .await
+        .unwrap();
+    assert_refused_json(r, 400, "state_duplicated").await;
+}

@@ -1,0 +1,32 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status().as_u16(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["secrets"], 2);
+}
+
+#[tokio::test]
+async fn metrics_count_bounces_by_outcome_reason_provider_and_format() {
+    let app = spawn_app().await;
+    let state = native_state(PREVIEW_CALLBACK);
+    app.get_callback("github", &format!("code=x&state={state}"))
+        .await;
+    app.get_callback("github", "code=x&state=garbage").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains(r#"authrelay_bounces_total{outcome="redirect",reason="ok",provider="github",format="native"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"authrelay_bounces_total{outcome="refused",reason="state_malformed",provider="unknown",format="native"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("authrelay_callback_duration_seconds_bucket"));
+    assert!(text.contains("authrelay_build_info{version="));
+}

@@ -1,0 +1,409 @@
+//! Hostile targets, each put into a validly signed state of both formats, sent as GET and
+//! as form_post: the relay never sends a browser off the allowlist and never answers 5xx.
+
+use crate::helpers::*;
+
+/// (category, target). Each is signed as-is; none may be bounced to.
+const HOSTILE: &[(&str, &str)] = &[
+    (
+        "userinfo",
+        "https://app.example.com@evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "userinfo",
+        "https://user:pass@app.example.com/api/auth/callback/github",
+    ),
+    (
+        "userinfo",
+        "https://evil.example.net\\@app.example.com/api/auth/callback/github",
+    ),
+    (
+        "userinfo",
+        "https://app.example.com%40evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "userinfo",
+        "https://:@app.example.com/api/auth/callback/github",
+    ),
+    (
+        "userinfo",
+        "https://app.example.com:443@evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "backslash",
+        "https:\\\\evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "backslash",
+        "https://app.example.com\\evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "backslash",
+        "https:/\\evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "backslash",
+        "https://app.example.com/api\\auth/callback/github",
+    ),
+    ("backslash", "\\\\evil.example.net/api/auth/callback/github"),
+    (
+        "protocol-relative",
+        "//evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "protocol-relative",
+        "///evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "protocol-relative",
+        "/\\evil.example.net/api/auth/callback/github",
+    ),
+    ("protocol-relative", "/api/auth/callback/github"),
+    (
+        "protocol-relative",
+        "https:evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "protocol-relative",
+        "https:/evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api%2fauth/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api%2Fauth/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api/auth/%2e%2e/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api/auth/%2E/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api%5cauth/callback/github",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api/auth/callback/github%00",
+    ),
+    (
+        "encoded",
+        "https://app.example.com/api/%252e%252e/callback/github",
+    ),
+    (
+        "encoded",
+        "https%3A%2F%2Fevil.example.net%2Fapi%2Fauth%2Fcallback%2Fgithub",
+    ),
+    (
+        "encoded",
+        "https://evil%2eexample%2enet/api/auth/callback/github",
+    ),
+    (
+        "dots",
+        "https://app.example.com/api/auth/../callback/github",
+    ),
+    ("dots", "https://app.example.com/api/./auth/callback/github"),
+    ("dots", "https://app.example.com//api/auth/callback/github"),
+    (
+        "control",
+        "https://app.example.com/api/auth/callback/github\r\nLocation: https://evil.example.net",
+    ),
+    (
+        "control",
+        "https://app.example.com/api/auth/callback/git\nhub",
+    ),
+    (
+        "control",
+        "https://app.exa\tmple.com/api/auth/callback/github",
+    ),
+    (
+        "control",
+        "https://app.example.com/api/auth/callback/github\0",
+    ),
+    (
+        "control",
+        " https://app.example.com/api/auth/callback/github",
+    ),
+    (
+        "control",
+        "https://app.example.com/api/auth/callback/github ",
+    ),
+    (
+        "control",
+        "https://app.example.com/api/auth/callback/\u{7f}github",
+    ),
+    (
+        "scheme",
+        "javascript:alert(1)//app.example.com/api/auth/callback/github",
+    ),
+    (
+        "scheme",
+        "javascript://app.example.com/%0aalert(1)//callback/github",
+    ),
+    ("scheme", "JaVaScRiPt:alert(1)"),
+    (
+        "scheme",
+        "data:text/html,<script>alert(1)</script>/callback/github",
+    ),
+    ("scheme", "vbscript:msgbox(1)"),
+    ("scheme", "ftp://app.example.com/api/auth/callback/github"),
+    ("scheme", "http://app.example.com/api/auth/callback/github"),
+    ("scheme", "file:///etc/passwd/callback/github"),
+    ("scheme", "blob:https://app.example.com/callback/github"),
+    ("idna", "https://аpp.example.com/api/auth/callback/github"),
+    (
+        "idna",
+        "https://xn--pp-7kc.example.com/api/auth/callback/github",
+    ),
+    ("idna", "https://app.exаmple.com/api/auth/callback/github"),
+    (
+        "idna",
+        "https://ａｐｐ.example.com/api/auth/callback/github",
+    ),
+    (
+        "idna",
+        "https://app.example.com。evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "idna",
+        "https://pr-1.preview.examplе.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://evil-preview.example.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://preview.example.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://a.b.preview.example.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://pr-1.preview.example.com.evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://evilpreview.example.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://.preview.example.com/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://app.example.com.evil.example.net/api/auth/callback/github",
+    ),
+    (
+        "wildcard",
+        "https://evilapp.example.com/api/auth/callback/github",
+    ),
+    (
+        "trailing-dot",
+        "https://app.example.com./api/auth/callback/github",
+    ),
+    (
+        "trailing-dot",
+        "https://pr-1.preview.example.com./api/auth/callback/github",
+    ),
+    (
+        "port",
+        "https://app.example.com:8443/api/auth/callback/github",
+    ),
+    (
+        "port",
+        "https://app.example.com:443/api/auth/callback/github",
+    ),
+    ("port", "https://app.example.com:0/api/auth/callback/github"),
+    (
+        "port",
+        "https://app.example.com:65536/api/auth/callback/github",
+    ),
+    ("port", "https://app.example.com:/api/auth/callback/github"),
+    ("port", "http://localhost:99999/api/auth/callback/github"),
+    ("ip", "https://127.0.0.1/api/auth/callback/github"),
+    ("ip", "http://0x7f.1/api/auth/callback/github"),
+    ("ip", "http://2130706433/api/auth/callback/github"),
+    ("ip", "http://0177.0.0.1/api/auth/callback/github"),
+    ("ip", "http://[::1%25eth0]/api/auth/callback/github"),
+    ("ip", "http://127.1/api/auth/callback/github"),
+    ("case", "HTTPS://APP.EXAMPLE.COM/api/auth/callback/github"),
+    ("case", "https://App.Example.Com/api/auth/callback/github"),
+    (
+        "relay",
+        "https://auth.example.test/api/auth/callback/github",
+    ),
+    (
+        "relay",
+        "https://auth.example.test:443/api/auth/callback/github",
+    ),
+    (
+        "fragment",
+        "https://app.example.com/api/auth/callback/github#@evil.example.net",
+    ),
+    (
+        "fragment",
+        "https://app.example.com/api/auth/callback/github#",
+    ),
+    ("path", "https://app.example.com/api/auth/callback/google"),
+    ("path", "https://app.example.com/api/auth/callback/github/"),
+    ("path", "https://app.example.com/evil"),
+    (
+        "path",
+        "https://app.example.com/api/auth/callback/github/../../../evil",
+    ),
+];
+
+/// Hosts a bounce may go to, checked here by hand, independently of the relay's rules.
+fn host_allowed(url: &url::Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    let labels: Vec<&str> = host.split('.').collect();
+    match (url.scheme(), host) {
+        ("https", "app.example.com") => url.port().is_none(),
+        ("http", "localhost") => true,
+        ("https", _) => {
+            url.port().is_none()
+                && labels.len() == 4
+                && !labels[0].is_empty()
+                && labels[1..] == ["preview", "example", "com"]
+        }
+        _ => false,
+    }
+}
+
+async fn assert_never_off_allowlist(app: &TestApp, state: &str, what: &str) {
+    let provider = "github";
+    let get = app
+        .get_callback(provider, &format!("code=c&state={}", enc(state)))
+        .await;
+    let status = get.status().as_u16();
+    assert!(status < 500, "{what}: GET answered {status}");
+    if status == 302 {
+        let loc = location(&get);
+        let url =
+            url::Url::parse(&loc).unwrap_or_else(|e| panic!("{what}: bad Location {loc:?}: {e}"));
+        assert!(host_allowed(&url), "{what}: bounced to {loc}");
+        assert!(
+            !loc.bytes().any(|b| b < 0x21 || b == 0x7f),
+            "{what}: {loc:?}"
+        );
+    } else {
+        assert!(get.headers().get("location").is_none(), "{what}");
+    }
+    let post = app
+        .post_callback(provider, &format!("code=c&state={}", enc(state)))
+        .await;
+    let status = post.status().as_u16();
+    assert!(status < 500, "{what}: POST answered {status}");
+    if status == 200 {
+        let html = post.text().await.unwrap();
+        let start = html.find("action=\"").expect("a form") + 8;
+        let end = start + html[start..].find('"').unwrap();
+        let action = html[start..end].replace("&amp;", "&");
+        let url = url::Url::parse(&action).unwrap();
+        assert!(host_allowed(&url), "{what}: form posts to {action}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_targets_in_valid_states_never_leave_the_allowlist() {
+    assert!(HOSTILE.len() >= 60, "{} cases", HOSTILE.len());
+    let app = spawn_app().await;
+    for (category, target) in HOSTILE {
+        let what = format!("{category}: {target:?}");
+        for (format, state) in [
+            ("native", raw_native_state(target)),
+            ("authjs", authjs_state(target)),
+        ] {
+            let what = format!("{what} [{format}]");
+            assert_never_off_allowlist(&app, &state, &what).await;
+            let r = app
+                .get_callback_json("github", &format!("code=c&state={}", enc(&state)))
+                .await;
+            assert!(
+                r.status().is_client_error(),
+                "{what}: every case in this table is refused, got {}",
+                r.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_open_redirect_corpus_never_leaves_the_allowlist() {
+    let corpus = include_str!("../fixtures/openredirects.txt");
+    let app = spawn_app().await;
+    let mut cases = 0;
+    for line in corpus.lines() {
+        let decoded = percent_encoding::percent_decode_str(line)
+            .decode_utf8_lossy()
+            .into_owned();
+        for raw in [line.to_owned(), decoded] {
+            for target in [
+                raw.clone(),
+                format!("https://app.example.com{raw}"),
+                format!("https://app.example.com/api/auth/callback/github{raw}"),
+            ] {
+                if target.len() > 1000 {
+                    continue;
+                }
+                cases += 1;
+                let what = format!("openredirects {target:?}");
+                assert_never_off_allowlist(&app, &raw_native_state(&target), &what).await;
+                assert_never_off_allowlist(&app, &authjs_state(&target), &what).await;
+            }
+        }
+    }
+    assert!(cases > 3000, "{cases} cases");
+}
+
+#[tokio::test]
+async fn overlong_and_deeply_encoded_targets_are_refused() {
+    let app = spawn_app().await;
+    let long = format!(
+        "https://app.example.com/{}/api/auth/callback/github",
+        "a".repeat(1100)
+    );
+    let mut deep = "https://evil.example.net/api/auth/callback/github".to_owned();
+    for _ in 0..6 {
+        deep = enc(&deep);
+    }
+    for target in [
+        long,
+        deep,
+        format!("https://app.example.com/{}", "%2e%2e/".repeat(150)),
+    ] {
+        for state in [raw_native_state(&target), authjs_state(&target)] {
+            let r = app
+                .get_callback_json("github", &format!("code=c&state={}", enc(&state)))
+                .await;
+            assert!(r.status().is_client_error(), "{}", r.status());
+            assert!(r.headers().get("location").is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn allowed_targets_still_bounce() {
+    let app = spawn_app().await;
+    for target in [
+        "https://app.example.com/api/auth/callback/github",
+        "https://pr-1.preview.example.com/api/auth/callback/github",
+        "http://localhost:5173/api/auth/callback/github",
+    ] {
+        for state in [raw_native_state(target), authjs_state(target)] {
+            let r = app
+                .get_callback("github", &format!("code=c&state={}", enc(&state)))
+                .await;
+            assert_eq!(r.status().as_u16(), 302, "{target}");
+            assert!(location(&r).starts_with(target));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// Starting and stopping the processes an end-to-end test needs, with every wait bounded.
+//
+//   const p = spawnProcess("relay", bin, ["serve"], { env });
+//   await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: p });
+//   ...
+//   await p.stop();
+//
+// A child that is still running when the test process exits is killed there too, so a
+// failed or interrupted test never leaves a relay behind.
+
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const running = new Set();
+process.on("exit", () => {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** A free TCP port on `host`, as the kernel hands it out for port 0. */
+export function freePort(host) {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `command` and keeps its standard output and error as lines.
+ *
+ * Returns { name, child, pid, stdout: string[], stderr: string[], output(), exited,
+ * exitCode, stop() }. `exited` is a promise that settles with { code, signal }.
+ */
+export function spawnProcess(name, command, args, { env, cwd } = {}) {
+  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  const proc = {
+    name,
+    child,
+    pid: child.pid,
+    stdout: [],
+    stderr: [],
+    exitCode: undefined,
+    /** Everything the process wrote so far, for failure messages. */
+    output() {
+      return [
+        `--- ${name} stdout ---`,
+        ...proc.stdout,
+        `--- ${name} stderr ---`,
+        ...proc.stderr,
+      ].join("\n");
+    },
+    stop: (opts) => stopProcess(proc, opts),
+  };
+  collectLines(child.stdout, proc.stdout);
+  collectLines(child.stderr, proc.stderr);
+  proc.exited = new Promise((resolve) => {
+    child.once("error", (error) => {
+      running.delete(child);
+      proc.exitCode = null;
+      proc.spawnError = error;
+      resolve({ code: null, signal: null, error });
+    });
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      proc.exitCode = code;
+      resolve({ code, signal });
+    });
+  });
+  return proc;
+}
+
+function collectLines(stream, lines) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    rest += chunk;
+    const parts = rest.split("\n");
+    rest = parts.pop();
+    lines.push(...parts);
+  });
+  stream.on("end", () => {
+    if (rest) lines.push(rest);
+    rest = "";
+  });
+}
+
+/**
+ * SIGTERM, then SIGKILL if the process is still there after `graceMs`. Resolves once it
+ * has exited (or after the SIGKILL wait, whichever is first); never hangs.
+ */
+export async function stopProcess(proc, { graceMs = 3000, killWaitMs = 2000 } = {}) {
+  if (proc.exitCode !== undefined) return;
+  proc.child.kill("SIGTERM");
+  const first = await Promise.race([proc.exited, sleep(graceMs, "timeout", { ref: false })]);
+  if (first !== "timeout") return;
+  proc.child.kill("SIGKILL");
+  await Promise.race([proc.exited, sleep(killWaitMs, undefined, { ref: false })]);
+}
+
+/**
+ * Polls `url` until it answers 200, at most `timeoutMs`, every `intervalMs`. When
+ * `process` is given and exits first, fails at once with its output.
+ */
+export async function waitForHttp(url, { timeoutMs = 10000, intervalMs = 50, process: proc } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const maxAttempts = Math.ceil(timeoutMs / intervalMs) + 1;
+  let lastError = "no attempt";
+  for (let attempt = 0; attempt < maxAttempts && Date.now() < deadline; attempt++) {
+    if (proc && proc.exitCode !== undefined) {
+      throw new Error(`${proc.name} exited (code ${proc.exitCode}) before ${url} answered\n${proc.output()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      lastError = `status ${res.status}`;
+    } catch (error) {
+      lastError = error.cause?.code ?? error.message;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(
+    `${url} did not answer 200 within ${timeoutMs} ms (last: ${lastError})` +
+      (proc ? `\n${proc.output()}` : ""),
+  );
+}
+
+/** Waits until `predicate()` is truthy, at most `timeoutMs`; returns its value. */
+export async function waitFor(predicate, { timeoutMs = 5000, intervalMs = 20, what = "condition" } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const maxAttempts = Math.ceil(timeoutMs / intervalMs) + 1;
+  for (let attempt = 0; attempt < maxAttempts && Date.now() < deadline; attempt++) {
+    const value = predicate();
+    if (value) return value;
+    await sleep(intervalMs);
+  }
+  const value = predicate();
+  if (value) return value;
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
