@@ -409,3 +409,207 @@ pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
     };
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use authrelay_client::native::{self, NativeKey};
+    use authrelay_client::Secret;
+
+    use super::*;
+
+    const SECRET: &str = "unit-test-secret-0123456789abcdef00";
+    const NOW: u64 = 1_800_000_000;
+    const TARGET: &str = "https://pr-3.preview.example.com/api/auth/callback/github";
+
+    fn config() -> Config {
+        Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "https://*.preview.example.com",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap()
+    }
+
+    fn state(target: &str, iat: u64) -> String {
+        let key = NativeKey::derive(&Secret::new(SECRET).unwrap());
+        native::sign(&key, &Target::parse(target).unwrap(), iat, 600, [1; 16]).unwrap()
+    }
+
+    fn get<'a>(provider: &'a str, query: &'a str) -> CallbackRequest<'a> {
+        CallbackRequest {
+            method: CallbackMethod::Get,
+            provider,
+            query,
+            body: b"",
+            content_type: None,
+            request_host: Some("auth.example.com"),
+        }
+    }
+
+    fn refusal(o: &Outcome) -> Option<Refusal> {
+        match o.decision {
+            Decision::Refuse(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_valid_get_redirects_with_the_parameters_appended() {
+        let q = format!("code=abc&state={}", state(TARGET, NOW));
+        let o = decide(&get("github", &q), &config(), NOW);
+        let Decision::Redirect(loc) = &o.decision else {
+            panic!("{o:?}")
+        };
+        assert_eq!(loc, &format!("{TARGET}?{q}"));
+        assert_eq!(o.provider.as_deref(), Some("github"));
+        assert_eq!(o.target_host.as_deref(), Some("pr-3.preview.example.com"));
+        assert_eq!(o.format, Some(StateFormat::Native));
+        assert_eq!(o.secret, Some("AUTH_SECRET"));
+    }
+
+    #[test]
+    fn the_clock_is_an_input() {
+        let q = format!("code=abc&state={}", state(TARGET, NOW));
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &config(), NOW + 615)),
+            None
+        );
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &config(), NOW + 616)),
+            Some(Refusal::StateExpired)
+        );
+    }
+
+    #[test]
+    fn the_base_path_defaults_to_api_auth() {
+        assert_eq!(config().base_path, "/api/auth");
+        assert_eq!(
+            config().callback_url("github"),
+            "https://auth.example.com/api/auth/callback/github"
+        );
+    }
+
+    #[test]
+    fn refusals_come_in_the_documented_order() {
+        let c = config();
+        let sq = format!("state={}", state(TARGET, NOW));
+        let cases = [
+            (get("bad provider", "state=x"), Refusal::ProviderInvalid),
+            (get("github", "code=1"), Refusal::StateMissing),
+            (get("github", "state=%"), Refusal::ParamsMalformed),
+            (get("github", "state=!!"), Refusal::StateMalformed),
+            (get("google", &sq), Refusal::ProviderMismatch),
+        ];
+        for (req, want) in cases {
+            assert_eq!(refusal(&decide(&req, &c, NOW)), Some(want), "{want:?}");
+        }
+        let relay = state("https://auth.example.com/api/auth/callback/github", NOW);
+        let q = format!("state={relay}");
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &c, NOW)),
+            Some(Refusal::TargetIsRelay)
+        );
+    }
+
+    #[test]
+    fn a_target_on_the_request_host_counts_as_the_relay() {
+        let c = config();
+        let s = state(
+            "https://relay.preview.example.com/api/auth/callback/github",
+            NOW,
+        );
+        let q = format!("state={s}");
+        let mut req = get("github", &q);
+        assert_eq!(refusal(&decide(&req, &c, NOW)), None);
+        req.request_host = Some("relay.preview.example.com");
+        assert_eq!(
+            refusal(&decide(&req, &c, NOW)),
+            Some(Refusal::TargetIsRelay)
+        );
+        req.request_host = Some("relay.preview.example.com:8080");
+        assert_eq!(refusal(&decide(&req, &c, NOW)), None);
+    }
+
+    #[test]
+    fn a_form_post_carries_the_fields_and_the_target_origin() {
+        let s = state(
+            "https://pr-3.preview.example.com/api/auth/callback/apple",
+            NOW,
+        );
+        let body = format!("code=a+b&state={s}&user=%7B%22a%22%3A1%7D");
+        let req = CallbackRequest {
+            method: CallbackMethod::Post,
+            provider: "apple",
+            query: "",
+            body: body.as_bytes(),
+            content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
+            request_host: None,
+        };
+        let o = decide(&req, &config(), NOW);
+        let Decision::FormPost {
+            action,
+            action_origin,
+            fields,
+        } = o.decision
+        else {
+            panic!()
+        };
+        assert_eq!(
+            action,
+            "https://pr-3.preview.example.com/api/auth/callback/apple"
+        );
+        assert_eq!(action_origin, "https://pr-3.preview.example.com");
+        assert_eq!(fields[0], ("code".to_owned(), "a b".to_owned()));
+        assert_eq!(fields[2], ("user".to_owned(), "{\"a\":1}".to_owned()));
+    }
+
+    #[test]
+    fn params_are_decoded_strictly() {
+        assert_eq!(
+            parse_params(b"a=1&b=%2B&c=+&d&&e=%E2%9C%93").unwrap(),
+            [("a", "1"), ("b", "+"), ("c", " "), ("d", ""), ("e", "✓")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        for bad in [
+            &b"a=%"[..],
+            b"a=%4",
+            b"a=%zz",
+            b"a=%ff",
+            b"a=b c",
+            b"a=\x80",
+            b"a=\n",
+        ] {
+            assert_eq!(parse_params(bad), Err(Refusal::ParamsMalformed), "{bad:?}");
+        }
+        let many = "a=1&".repeat(MAX_PARAMS + 1);
+        assert_eq!(parse_params(many.as_bytes()), Err(Refusal::ParamsMalformed));
+    }
+
+    #[test]
+    fn every_refusal_is_a_4xx_with_a_distinct_code() {
+        let mut codes: Vec<&str> = Refusal::ALL.iter().map(|r| r.code()).collect();
+        for r in Refusal::ALL {
+            assert!((400..500).contains(&r.status()), "{r:?}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Refusal::ALL.len());
+    }
+
+    #[test]
+    fn every_refusal_code_is_documented() {
+        let doc = include_str!("../docs/troubleshooting.md");
+        for r in Refusal::ALL {
+            assert!(
+                doc.contains(&format!("| `{}` | {} |", r.code(), r.status())),
+                "{r:?}"
+            );
+        }
+    }
+}

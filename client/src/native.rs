@@ -449,7 +449,10 @@ mod tests {
                 }
                 b[i] = c;
                 let t = String::from_utf8(b).unwrap();
-                assert!(verify(std::slice::from_ref(&k), &t, NOW, 900).is_err(), "pos {i}");
+                assert!(
+                    verify(std::slice::from_ref(&k), &t, NOW, 900).is_err(),
+                    "pos {i}"
+                );
             }
         }
     }

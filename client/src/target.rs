@@ -68,7 +68,7 @@ pub enum TargetError {
     #[error("the callback URL is empty")]
     Empty,
     /// The string is longer than [`MAX_TARGET_LEN`] bytes.
-    #[error("the callback URL is longer than 1024 bytes")]
+    #[error("the callback URL is longer than {MAX_TARGET_LEN} bytes")]
     TooLong,
     /// A control character, space, DEL, backslash or non-ASCII character.
     #[error(

@@ -1,6 +1,7 @@
 //! Black-box tests of the relay: one test binary, the real app on real sockets.
 
 mod callback_get;
+mod cli;
 mod form_post;
 mod health;
 mod helpers;

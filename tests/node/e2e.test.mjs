@@ -45,12 +45,13 @@ before(async () => {
     allowedOrigins: "http://127.0.0.2:*",
   });
   cleanups.push(() => relay.stop());
-  const start = async (role, host, secrets) => {
+  const start = async (role, host, secrets, basePath) => {
     previews[role] = await startPreview({
       host,
       issuer: provider.issuer,
       secrets,
       redirectProxyUrl: relay.baseUrl,
+      basePath,
       name: role,
     });
     cleanups.push(() => previews[role].stop());
@@ -59,6 +60,8 @@ before(async () => {
   await start("oldSecret", "127.0.0.2", [OLD_SECRET]);
   await start("unknownSecret", "127.0.0.2", [UNKNOWN_SECRET]);
   await start("offAllowlist", "127.0.0.4", [NEW_SECRET, OLD_SECRET]);
+  // @auth/core's own default base path (SvelteKit, Express, …), under a relay at /api/auth.
+  await start("authBasePath", "127.0.0.2", [NEW_SECRET, OLD_SECRET], "/auth");
 }, { timeout: 30_000 });
 
 after(async () => {
@@ -175,6 +178,13 @@ describe("Auth.js preview through authrelay", () => {
     assert.equal(event.outcome, "redirect");
     assert.equal(event.format, "authjs");
     assert.equal(event.secret, "AUTH_SECRET");
+  });
+
+  test("a preview on /auth (the base path of the other Auth.js integrations) signs in via a relay on /api/auth", { timeout: TEST_TIMEOUT }, async () => {
+    assert.equal(new URL(previews.authBasePath.callbackUrl).pathname, `/auth/callback/${PROVIDER_ID}`);
+    const event = await signInThroughRelay(previews.authBasePath);
+    assert.equal(event.outcome, "redirect");
+    assert.equal(event.secret, "AUTH_SECRET_1");
   });
 
   test("a preview whose secret the relay does not hold is refused: state_invalid", { timeout: TEST_TIMEOUT }, async () => {

@@ -1,5 +1,6 @@
 // A real Auth.js preview deployment: express + @auth/express, mounted at /api/auth (the
-// next-auth base path), with one generic OIDC provider and a redirect proxy.
+// next-auth base path) or at `basePath` (e.g. /auth, the default of the other Auth.js
+// integrations), with one generic OIDC provider and a redirect proxy.
 //
 //   const preview = await startPreview({ host: "127.0.0.2", issuer, secrets: [newS, oldS],
 //                                        redirectProxyUrl: relay.baseUrl });
@@ -23,7 +24,7 @@ import express from "express";
 import { CLIENT_ID, CLIENT_SECRET } from "./provider.mjs";
 
 export const PROVIDER_ID = "mock";
-export const BASE_PATH = "/api/auth";
+export const DEFAULT_BASE_PATH = "/api/auth";
 
 // Auth.js fills unset options from process.env (AUTH_URL, AUTH_SECRET, AUTH_REDIRECT_PROXY_URL,
 // …). A preview here is configured only by its arguments, whoever runs the tests.
@@ -39,7 +40,14 @@ function escapeHtml(s) {
  * Starts a preview on `host` and a free port. `secrets` is Auth.js's `secret` array (the
  * first one encrypts); `redirectProxyUrl` is the relay's URL with its base path.
  */
-export async function startPreview({ host, issuer, secrets, redirectProxyUrl, name = "preview" }) {
+export async function startPreview({
+  host,
+  issuer,
+  secrets,
+  redirectProxyUrl,
+  basePath = DEFAULT_BASE_PATH,
+  name = "preview",
+}) {
   const errors = [];
   const warnings = [];
   const oauthErrors = [];
@@ -78,14 +86,15 @@ export async function startPreview({ host, issuer, secrets, redirectProxyUrl, na
   };
 
   const app = express();
-  app.use(BASE_PATH, ExpressAuth(authConfig));
+  // @auth/express takes its base path from where it is mounted.
+  app.use(basePath, ExpressAuth(authConfig));
   app.get("/", async (req, res, next) => {
     try {
       const session = await getSession(req, authConfig);
       const body = session?.user
         ? `<h1>Signed in</h1><p id="user">Signed in as <b>${escapeHtml(session.user.name)}</b> ` +
           `&lt;${escapeHtml(session.user.email)}&gt; (sub <code>${escapeHtml(session.user.sub)}</code>)</p>`
-        : `<h1>Not signed in</h1><p><a href="${BASE_PATH}/signin">Sign in</a></p>`;
+        : `<h1>Not signed in</h1><p><a href="${basePath}/signin">Sign in</a></p>`;
       res
         .type("html")
         .send(`<!doctype html><html><head><title>${escapeHtml(name)}</title></head><body>` +
@@ -104,8 +113,8 @@ export async function startPreview({ host, issuer, secrets, redirectProxyUrl, na
   return {
     name,
     origin,
-    baseUrl: `${origin}${BASE_PATH}`,
-    callbackUrl: `${origin}${BASE_PATH}/callback/${PROVIDER_ID}`,
+    baseUrl: `${origin}${basePath}`,
+    callbackUrl: `${origin}${basePath}/callback/${PROVIDER_ID}`,
     errors,
     warnings,
     oauthErrors,
