@@ -3,6 +3,7 @@
 //! The service half. The decision of where a browser goes is [`relay::decide`], a pure
 //! function; [`startup::Application`] serves it over HTTP with actix-web.
 
+pub mod answer;
 pub mod cli;
 pub mod config;
 pub mod health;

@@ -8,10 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt as _;
 
+use crate::answer::{self, Answer};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::page;
-use crate::relay::{self, CallbackMethod, CallbackRequest, Decision, Outcome, Refusal};
+use crate::relay::{self, CallbackMethod, CallbackRequest, Outcome, Refusal};
 
 /// The largest callback body read, in bytes.
 pub const MAX_BODY: usize = relay::MAX_PARAMS_LEN;
@@ -25,31 +25,33 @@ pub struct AppState {
 }
 
 fn wants_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+    answer::wants_json(
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
-fn html(status: StatusCode, p: page::Page) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, p.csp))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .body(p.html)
+/// Turns a framework-neutral [`Answer`] into an actix response.
+pub fn to_response(a: Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut r = HttpResponse::build(status);
+    for (name, value) in a.headers {
+        match HeaderValue::from_str(&value) {
+            Ok(v) => {
+                r.insert_header((name, v));
+            }
+            // Never send a redirect (or anything else) whose header could not be carried
+            // faithfully.
+            Err(_) => return to_response(answer::refusal(Refusal::TargetInvalid, false)),
+        }
+    }
+    r.body(a.body)
 }
 
 /// The refusal response: JSON for `Accept: application/json`, else the HTML page.
 pub fn refusal_response(refusal: Refusal, json: bool) -> HttpResponse {
-    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    if json {
-        HttpResponse::build(status)
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .json(serde_json::json!({ "error": refusal.code(), "message": refusal.message() }))
-    } else {
-        html(status, page::refusal(refusal))
-    }
+    to_response(answer::refusal(refusal, json))
 }
 
 fn now() -> u64 {
@@ -127,25 +129,7 @@ pub async fn callback(
 }
 
 fn finish(state: &AppState, started: Instant, outcome: Outcome, json: bool) -> HttpResponse {
-    let response = match &outcome.decision {
-        Decision::Redirect(location) => match HeaderValue::from_str(location) {
-            Ok(v) => HttpResponse::Found()
-                .insert_header((header::LOCATION, v))
-                .finish(),
-            // Unreachable for a URL the url crate serialised, but never redirect anywhere
-            // the header could not carry faithfully.
-            Err(_) => refusal_response(Refusal::TargetInvalid, json),
-        },
-        Decision::FormPost {
-            action,
-            action_origin,
-            fields,
-        } => html(
-            StatusCode::OK,
-            page::form_post(action, action_origin, fields),
-        ),
-        Decision::Refuse(r) => refusal_response(*r, json),
-    };
+    let response = to_response(answer::answer(&outcome, json));
     let elapsed = started.elapsed();
     state.metrics.observe(&outcome, elapsed.as_secs_f64());
     // One event per callback. Never code, state or secrets: only what Outcome holds.

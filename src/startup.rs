@@ -7,6 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
 
+use crate::answer::COMMON_HEADERS;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
@@ -39,9 +40,9 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(
-                    DefaultHeaders::new()
-                        .add(("Cache-Control", "no-store"))
-                        .add(("Referrer-Policy", "no-referrer")),
+                    COMMON_HEADERS
+                        .iter()
+                        .fold(DefaultHeaders::new(), |h, &pair| h.add(pair)),
                 )
                 .service(
                     web::resource(format!("{base}/callback/{{provider}}"))

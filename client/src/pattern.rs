@@ -167,7 +167,7 @@ pub enum PatternError {
         pattern: String,
     },
     /// No `scheme://`.
-    #[error("`{}` has no scheme; write it as `https://{}`", shown(.pattern), shown(.pattern))]
+    #[error("`{}` has no scheme; write it as `https://{}`", shown(.pattern), shown(without_scheme_remnant(.pattern)))]
     MissingScheme {
         /// The pattern as given.
         pattern: String,
@@ -331,6 +331,21 @@ fn shown(pattern: &str) -> String {
     out
 }
 
+/// What is left of a pattern without `://` once slashes and a mangled `https:` are
+/// removed, for the suggested fix (`//a.com` and `https:/a.com` become `a.com`).
+fn without_scheme_remnant(pattern: &str) -> &str {
+    let rest = pattern.trim_start_matches('/');
+    let rest = match rest.split_once(':') {
+        Some((scheme, after))
+            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
+        {
+            after
+        }
+        _ => rest,
+    };
+    rest.trim_start_matches('/')
+}
+
 fn public_suffix_message(pattern: &str, suffix: &str, suggestion: &str, platform: bool) -> String {
     let pattern = shown(pattern);
     if platform {
@@ -373,7 +388,7 @@ fn parse_pattern(s: &str) -> Result<OriginPattern, PatternError> {
         return Err(PatternError::Scheme { pattern: pattern() });
     };
     let (authority, tail) = match rest.find(['/', '?', '#']) {
-        Some(i) => rest.split_at(i),
+        Some(i) => rest.split_at_checked(i).unwrap_or((rest, "")),
         None => (rest, ""),
     };
     if authority.contains('@') {
@@ -416,7 +431,9 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str
         let Some(end) = authority.find(']') else {
             return Err("an IPv6 address is missing its closing `]`");
         };
-        let (host, after) = authority.split_at(end + 1);
+        let Some((host, after)) = authority.split_at_checked(end + 1) else {
+            return Err("an IPv6 address is missing its closing `]`");
+        };
         if after.is_empty() {
             Ok((host, None))
         } else if let Some(port) = after.strip_prefix(':') {
@@ -542,7 +559,12 @@ fn parse_host(host_raw: &str, s: &str) -> Result<HostPattern, PatternError> {
     let mut labels = Vec::with_capacity(mapped.len());
     for (mapped, wildcard) in mapped.iter().zip(wildcards) {
         match wildcard {
-            Some(w) => labels.push(w),
+            Some(w) if *mapped == PLACEHOLDER => labels.push(w),
+            Some(_) => {
+                return Err(invalid(
+                    "IDNA moved its labels around; write plain `.` between labels",
+                ))
+            }
             None if mapped.is_empty() => return Err(PatternError::EmptyLabel { pattern: pattern() }),
             None if is_ldh_label(mapped) => labels.push(Label::Exact((*mapped).to_owned())),
             None => {
@@ -1308,13 +1330,17 @@ mod tests {
             .parse::<OriginPattern>()
             .unwrap_err();
         assert!(e.to_string().chars().count() < MAX_SHOWN + 200);
-        assert_eq!(
-            "a.example.com"
-                .parse::<OriginPattern>()
-                .unwrap_err()
-                .to_string(),
-            "`a.example.com` has no scheme; write it as `https://a.example.com`"
-        );
+        for s in [
+            "a.example.com",
+            "//a.example.com",
+            "https:/a.example.com",
+            "HTTP:a.example.com",
+        ] {
+            assert_eq!(
+                s.parse::<OriginPattern>().unwrap_err().to_string(),
+                format!("`{s}` has no scheme; write it as `https://a.example.com`")
+            );
+        }
     }
 
     #[test]

@@ -357,7 +357,7 @@ impl<'a> RawParts<'a> {
         let (_, rest) = raw.split_once("://")?;
         let (before_query, _) = rest.split_once('?').unwrap_or((rest, ""));
         let (authority, path) = match before_query.find('/') {
-            Some(i) => before_query.split_at(i),
+            Some(i) => before_query.split_at_checked(i)?,
             None => (before_query, ""),
         };
         Some(RawParts { authority, path })

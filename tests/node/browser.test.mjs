@@ -151,8 +151,8 @@ function browserTests() {
       assert.equal(fromPreview?.status, 302, JSON.stringify(hops));
       assert.deepEqual(preview.errors, [], "Auth.js logged no error");
 
-      const event = relay.events().at(-1);
-      assert.equal(event?.outcome, "redirect");
+      const event = await relay.waitForEvent(0);
+      assert.equal(event.outcome, "redirect");
       assert.equal(event.format, "authjs");
       assert.equal(event.secret, "AUTH_SECRET");
     });

@@ -1,0 +1,94 @@
+//! Framework-neutral HTTP answers: what status, headers and body each decision gets.
+//!
+//! The actix service and the serverless adapter both turn a [`Decision`] into a response
+//! through [`answer`], so they cannot drift apart.
+
+use crate::page;
+use crate::relay::{Decision, Outcome, Refusal};
+
+/// Headers every response carries.
+pub const COMMON_HEADERS: [(&str, &str); 2] = [
+    ("cache-control", "no-store"),
+    ("referrer-policy", "no-referrer"),
+];
+
+/// A response, before any framework sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// Headers, lowercase names; [`COMMON_HEADERS`] included.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Answer {
+    fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: COMMON_HEADERS
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .collect(),
+            body: String::new(),
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The value of a header, for tests.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn html(status: u16, p: page::Page) -> Answer {
+    let mut a = Answer::new(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("content-security-policy", p.csp)
+        .header("x-content-type-options", "nosniff")
+        .header("x-frame-options", "DENY");
+    a.body = p.html;
+    a
+}
+
+/// Whether an `Accept` header asks for JSON rather than HTML.
+pub fn wants_json(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// The refusal answer: JSON when asked for, else the HTML page.
+pub fn refusal(refusal: Refusal, json: bool) -> Answer {
+    if json {
+        let mut a = Answer::new(refusal.status())
+            .header("content-type", "application/json")
+            .header("x-content-type-options", "nosniff");
+        a.body = serde_json::json!({ "error": refusal.code(), "message": refusal.message() })
+            .to_string();
+        a
+    } else {
+        html(refusal.status(), page::refusal(refusal))
+    }
+}
+
+/// The answer for a callback's outcome.
+pub fn answer(outcome: &Outcome, json: bool) -> Answer {
+    match &outcome.decision {
+        // The url crate never serialises CR, LF or other control characters, so the
+        // Location is always a valid header value.
+        Decision::Redirect(location) => Answer::new(302).header("location", location.clone()),
+        Decision::FormPost {
+            action,
+            action_origin,
+            fields,
+        } => html(200, page::form_post(action, action_origin, fields)),
+        Decision::Refuse(r) => refusal(*r, json),
+    }
+}
