@@ -44,6 +44,7 @@ struct RawEnv {
     port: Option<String>,
     auth_state_max_age: Option<String>,
     log_format: Option<String>,
+    metrics_port: Option<String>,
 }
 
 /// A configuration that cannot start a working relay. The message is one line that names
@@ -156,6 +157,9 @@ pub struct Config {
     pub state_max_age: u64,
     /// How logs are written.
     pub log_format: LogFormat,
+    /// A separate port for `/metrics` (same address as `host`); when set, the main port
+    /// does not serve `/metrics`.
+    pub metrics_port: Option<u16>,
 }
 
 fn non_empty(name: &'static str, v: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -196,7 +200,7 @@ fn raw_from_iter(vars: impl IntoIterator<Item = (String, String)>) -> Result<Raw
 }
 
 /// Every variable the relay reads.
-pub const KNOWN_VARS: [&str; 11] = [
+pub const KNOWN_VARS: [&str; 12] = [
     "AUTH_SECRET",
     "AUTH_SECRET_1",
     "AUTH_SECRET_2",
@@ -208,6 +212,7 @@ pub const KNOWN_VARS: [&str; 11] = [
     "PORT",
     "AUTH_STATE_MAX_AGE",
     "LOG_FORMAT",
+    "METRICS_PORT",
 ];
 
 fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {
@@ -340,6 +345,7 @@ impl Config {
             port: non_empty("PORT", raw.port)?,
             auth_state_max_age: non_empty("AUTH_STATE_MAX_AGE", raw.auth_state_max_age)?,
             log_format: non_empty("LOG_FORMAT", raw.log_format)?,
+            metrics_port: non_empty("METRICS_PORT", raw.metrics_port)?,
         };
         let secrets = parse_secrets(&raw)?;
         let (public_url, base_path) = parse_public_url(raw.auth_url)?;
@@ -380,6 +386,16 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
         };
+        let metrics_port = match raw.metrics_port {
+            None => None,
+            Some(p) => {
+                let p: u16 = parse_number("METRICS_PORT", &p, "a port number from 0 to 65535")?;
+                if p != 0 && p == port {
+                    return Err(invalid("METRICS_PORT", "must differ from PORT"));
+                }
+                Some(p)
+            }
+        };
         let keyring = Keyring::new(secrets.secrets());
         Ok(Self {
             secrets,
@@ -392,6 +408,7 @@ impl Config {
             port,
             state_max_age,
             log_format,
+            metrics_port,
         })
     }
 

@@ -22,6 +22,15 @@ pub struct AppState {
     pub config: Config,
     /// The metrics.
     pub metrics: Metrics,
+    /// The bound metrics port, when `/metrics` has a listener of its own.
+    pub metrics_port: Option<u16>,
+}
+
+/// Whether a request arrived on the metrics-only listener.
+fn on_metrics_port(req: &HttpRequest, state: &AppState) -> bool {
+    state
+        .metrics_port
+        .is_some_and(|p| req.app_config().local_addr().port() == p)
 }
 
 fn wants_json(req: &HttpRequest) -> bool {
@@ -93,6 +102,9 @@ pub async fn callback(
 ) -> HttpResponse {
     let started = Instant::now();
     let json = wants_json(&req);
+    if on_metrics_port(&req, &state) {
+        return refusal_response(Refusal::NotFound, json);
+    }
     let method = if req.method() == actix_web::http::Method::POST {
         CallbackMethod::Post
     } else {
@@ -164,7 +176,11 @@ pub async fn readyz(state: web::Data<Arc<AppState>>) -> HttpResponse {
 }
 
 /// `GET /metrics`: Prometheus text.
-pub async fn metrics(state: web::Data<Arc<AppState>>) -> HttpResponse {
+pub async fn metrics(req: HttpRequest, state: web::Data<Arc<AppState>>) -> HttpResponse {
+    // With a metrics listener of its own, the public port does not serve metrics.
+    if state.metrics_port.is_some() && !on_metrics_port(&req, &state) {
+        return refusal_response(Refusal::NotFound, wants_json(&req));
+    }
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())

@@ -18,22 +18,37 @@ pub const SHUTDOWN_GRACE_SECS: u64 = 10;
 /// A relay bound to its port, not yet running.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
 }
 
 impl Application {
     /// Binds `config.host:config.port` (port 0 picks a free one) and prepares the server.
+    /// With `METRICS_PORT` set it binds that port too, for `/metrics` alone.
     pub fn build(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind((config.host, config.port))?;
-        Self::with_listener(config, listener)
+        let metrics_listener = match config.metrics_port {
+            Some(p) => Some(TcpListener::bind((config.host, p))?),
+            None => None,
+        };
+        Self::with_listeners(config, listener, metrics_listener)
     }
 
-    /// Prepares the server on an already-bound listener.
-    pub fn with_listener(config: Config, listener: TcpListener) -> std::io::Result<Self> {
+    /// Prepares the server on already-bound listeners.
+    pub fn with_listeners(
+        config: Config,
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+    ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
+        let metrics_port = match &metrics_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
         let state = web::Data::new(Arc::new(AppState {
             config,
             metrics: Metrics::new(),
+            metrics_port,
         }));
         let server = HttpServer::new(move || {
             let base = state.config.base_path.clone();
@@ -55,10 +70,25 @@ impl Application {
                 .route("/metrics", web::get().to(routes::metrics))
                 .default_service(web::to(routes::not_found))
         })
-        .listen(listener)?
-        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
-        .run();
-        Ok(Self { port, server })
+        .listen(listener)?;
+        let server = match metrics_listener {
+            Some(l) => server.listen(l)?,
+            None => server,
+        };
+        let server = server
+            .client_request_timeout(std::time::Duration::from_secs(5))
+            .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+            .run();
+        Ok(Self {
+            port,
+            metrics_port,
+            server,
+        })
+    }
+
+    /// The bound metrics port, when `METRICS_PORT` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The bound port.

@@ -30,3 +30,34 @@ async fn metrics_count_bounces_by_outcome_reason_provider_and_format() {
     assert!(text.contains("authrelay_callback_duration_seconds_bucket"));
     assert!(text.contains("authrelay_build_info{version="));
 }
+
+#[tokio::test]
+async fn with_a_metrics_port_metrics_are_served_there_and_only_there() {
+    let mut env = default_env();
+    env.insert("METRICS_PORT".into(), "0".into());
+    let app = spawn_app_with(env).await;
+    let metrics_port = app.metrics_port.expect("a metrics listener");
+    assert_ne!(metrics_port, app.port);
+    assert_eq!(app.get("/metrics").await.status().as_u16(), 404);
+    let on_metrics = |path: &str| {
+        app.client
+            .get(format!("http://127.0.0.1:{metrics_port}{path}"))
+            .send()
+    };
+    let r = on_metrics("/metrics").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("# TYPE authrelay_bounces counter"));
+    let state = native_state(PREVIEW_CALLBACK);
+    let r = on_metrics(&format!("/api/auth/callback/github?code=x&state={state}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        404,
+        "callbacks are not served on the metrics port"
+    );
+}

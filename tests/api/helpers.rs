@@ -28,6 +28,7 @@ static TRACING: Once = Once::new();
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
 }
 
@@ -65,10 +66,12 @@ pub async fn spawn_app_with(env: HashMap<String, String>) -> TestApp {
     let config = Config::from_vars(env).expect("test configuration is valid");
     let app = Application::build(config).expect("the relay binds port 0");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
