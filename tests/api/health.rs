@@ -50,7 +50,7 @@ async fn with_a_metrics_port_metrics_are_served_there_and_only_there() {
         .text()
         .await
         .unwrap()
-        .contains("# TYPE authrelay_bounces counter"));
+        .contains("authrelay_callback_duration_seconds_count"));
     let state = native_state(PREVIEW_CALLBACK);
     let r = on_metrics(&format!("/api/auth/callback/github?code=x&state={state}"))
         .await
