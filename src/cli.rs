@@ -135,7 +135,10 @@ pub fn dev_environment(mut vars: HashMap<String, String>) -> (HashMap<String, St
 }
 
 fn serve(dev: bool) -> ExitCode {
-    let vars: HashMap<String, String> = std::env::vars().collect();
+    let vars = match config::process_env() {
+        Ok(v) => v,
+        Err(e) => return fail(format!("configuration error: {e}")),
+    };
     let (vars, generated_secret) = if dev {
         dev_environment(vars)
     } else {

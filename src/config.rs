@@ -178,7 +178,7 @@ fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
 
 /// Reads the secret variables only, for commands that need no more (`sign`, `inspect`).
 pub fn secrets_from_env() -> Result<Secrets, ConfigError> {
-    secrets_from_iter(std::env::vars())
+    secrets_from_iter(process_env()?)
 }
 
 /// [`secrets_from_env`] over any set of variables.
@@ -197,6 +197,25 @@ fn raw_from_iter(vars: impl IntoIterator<Item = (String, String)>) -> Result<Raw
         .filter(|(k, _)| KNOWN_VARS.contains(&k.as_str()))
         .collect();
     envy::from_iter::<_, RawEnv>(ours).map_err(|e| ConfigError::Env(e.to_string()))
+}
+
+/// The relay's variables from the process environment. A value that is not UTF-8 is a
+/// configuration error (`std::env::vars` would panic on it).
+pub fn process_env() -> Result<HashMap<String, String>, ConfigError> {
+    let mut out = HashMap::new();
+    for (key, value) in std::env::vars_os() {
+        let Some(name) = KNOWN_VARS
+            .iter()
+            .find(|k| key.as_os_str() == std::ffi::OsStr::new(k))
+        else {
+            continue;
+        };
+        let value = value
+            .into_string()
+            .map_err(|_| invalid(name, "is not valid UTF-8"))?;
+        out.insert((*name).to_owned(), value);
+    }
+    Ok(out)
 }
 
 /// Every variable the relay reads.
@@ -318,7 +337,7 @@ fn parse_number<T: std::str::FromStr>(
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(std::env::vars())
+        Self::from_vars(process_env()?)
     }
 
     /// Reads the configuration from any set of variables (tests pass a map).
