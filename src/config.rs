@@ -14,6 +14,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use url::Url;
 
+/// The name of the one app of an environment-only configuration.
+pub const DEFAULT_APP: &str = "default";
 /// The base path used when `AUTH_URL` has none, as in Auth.js.
 pub const DEFAULT_BASE_PATH: &str = "/api/auth";
 /// The default port.
@@ -100,7 +102,7 @@ pub enum LogFormat {
 #[derive(Clone)]
 pub struct Secrets {
     secrets: Vec<Secret>,
-    names: Vec<&'static str>,
+    names: Vec<String>,
 }
 
 impl fmt::Debug for Secrets {
@@ -118,13 +120,58 @@ impl Secrets {
     }
 
     /// The variable name of the secret at `index`.
-    pub fn name(&self, index: usize) -> &'static str {
-        self.names.get(index).copied().unwrap_or("?")
+    pub fn name(&self, index: usize) -> &str {
+        self.names.get(index).map_or("?", String::as_str)
     }
 
     /// The variable names, newest first.
-    pub fn names(&self) -> &[&'static str] {
+    pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Secrets read from the named variables, newest first (a config file's
+    /// `secret_env`). `lookup` returns a variable's value.
+    pub fn from_named(
+        names: &[String],
+        lookup: &dyn Fn(&str) -> Result<Option<String>, ConfigError>,
+    ) -> Result<Self, String> {
+        let mut secrets = Vec::new();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for name in names {
+            let value = match lookup(name) {
+                Ok(Some(v)) if !v.trim().is_empty() => v,
+                Ok(Some(_)) => return Err(format!("secret variable {name} is set but empty")),
+                Ok(None) => return Err(format!("secret variable {name} is not set")),
+                Err(e) => return Err(e.to_string()),
+            };
+            if let Some((other, _)) = seen
+                .iter()
+                .find(|(_, v)| bool::from(v.as_bytes().ct_eq(value.as_bytes())))
+            {
+                return Err(format!("{other} and {name} hold the same secret"));
+            }
+            let secret =
+                Secret::new(value.clone()).map_err(|e| format!("secret variable {name} {e}"))?;
+            secrets.push(secret);
+            seen.push((name.clone(), value));
+        }
+        Ok(Self {
+            secrets,
+            names: names.to_vec(),
+        })
+    }
+
+    /// Whether any secret here equals any in `other` (compared in constant time).
+    pub fn shares_any_with(&self, other: &Secrets) -> bool {
+        self.secrets.iter().any(|a| {
+            other.secrets.iter().any(|b| {
+                bool::from(
+                    a.expose_secret()
+                        .as_bytes()
+                        .ct_eq(b.expose_secret().as_bytes()),
+                )
+            })
+        })
     }
 
     /// The secret that new states are made with: the newest.
@@ -137,6 +184,9 @@ impl Secrets {
 /// The relay's whole configuration, all of it valid.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The app's name: `default` for the environment-only configuration, else the
+    /// config file's `name`.
+    pub name: String,
     /// The secrets, for `inspect` and `sign`.
     pub secrets: Secrets,
     /// Keys of both state formats for each secret.
@@ -160,6 +210,147 @@ pub struct Config {
     /// A separate port for `/metrics` (same address as `host`); when set, the main port
     /// does not serve `/metrics`.
     pub metrics_port: Option<u16>,
+}
+
+impl RawEnv {
+    /// Refuses variables set to the empty string.
+    fn non_empty(self) -> Result<RawEnv, ConfigError> {
+        Ok(RawEnv {
+            auth_secret: non_empty("AUTH_SECRET", self.auth_secret)?,
+            auth_secret_1: non_empty("AUTH_SECRET_1", self.auth_secret_1)?,
+            auth_secret_2: non_empty("AUTH_SECRET_2", self.auth_secret_2)?,
+            auth_secret_3: non_empty("AUTH_SECRET_3", self.auth_secret_3)?,
+            auth_url: non_empty("AUTH_URL", self.auth_url)?,
+            auth_trust_host: non_empty("AUTH_TRUST_HOST", self.auth_trust_host)?,
+            auth_redirect_proxy_allowed_origins: non_empty(
+                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                self.auth_redirect_proxy_allowed_origins,
+            )?,
+            host: non_empty("HOST", self.host)?,
+            port: non_empty("PORT", self.port)?,
+            auth_state_max_age: non_empty("AUTH_STATE_MAX_AGE", self.auth_state_max_age)?,
+            log_format: non_empty("LOG_FORMAT", self.log_format)?,
+            metrics_port: non_empty("METRICS_PORT", self.metrics_port)?,
+        })
+    }
+}
+
+/// What every app shares: where the relay listens and how it runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `AUTH_URL`, with its base path.
+    pub public_url: Url,
+    /// `AUTH_URL`'s base path (`/api/auth` when it has none).
+    pub base_path: String,
+    /// Whether `AUTH_URL` named a base path explicitly.
+    pub explicit_base_path: bool,
+    /// `AUTH_TRUST_HOST`.
+    pub trust_host: bool,
+    /// `HOST`.
+    pub host: IpAddr,
+    /// `PORT`.
+    pub port: u16,
+    /// `AUTH_STATE_MAX_AGE`, the default for every app.
+    pub state_max_age: u64,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `METRICS_PORT`.
+    pub metrics_port: Option<u16>,
+}
+
+/// Checks a state max age in seconds.
+pub fn check_state_max_age(n: u64) -> Result<u64, String> {
+    if (30..=MAX_STATE_MAX_AGE).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "must be between 30 and {MAX_STATE_MAX_AGE} seconds"
+        ))
+    }
+}
+
+impl Settings {
+    /// Reads the shared settings from the process environment (for a config file).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(process_env()?)
+    }
+
+    /// Reads the shared settings from any set of variables.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let raw = raw_from_iter(vars)?.non_empty()?;
+        Self::from_raw(&raw)
+    }
+
+    fn from_raw(raw: &RawEnv) -> Result<Self, ConfigError> {
+        let explicit_base_path = raw
+            .auth_url
+            .as_deref()
+            .and_then(|u| Url::parse(u.trim()).ok())
+            .is_some_and(|u| u.path().trim_end_matches('/') != "");
+        let (public_url, base_path) = parse_public_url(raw.auth_url.clone())?;
+        let trust_host = parse_bool("AUTH_TRUST_HOST", raw.auth_trust_host.clone())?;
+        let host: IpAddr = match &raw.host {
+            None => IpAddr::from([0, 0, 0, 0]),
+            Some(h) => parse_number(
+                "HOST",
+                h,
+                "an IP address to bind, e.g. 0.0.0.0 or 127.0.0.1",
+            )?,
+        };
+        let port = match &raw.port {
+            None => DEFAULT_PORT,
+            Some(p) => parse_number("PORT", p, "a port number from 0 to 65535")?,
+        };
+        let state_max_age = match &raw.auth_state_max_age {
+            None => DEFAULT_STATE_MAX_AGE,
+            Some(v) => {
+                let n: u64 = parse_number("AUTH_STATE_MAX_AGE", v, "a number of seconds")?;
+                check_state_max_age(n).map_err(|e| invalid("AUTH_STATE_MAX_AGE", e))?
+            }
+        };
+        let log_format = match raw.log_format.as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
+        };
+        let metrics_port = match &raw.metrics_port {
+            None => None,
+            Some(p) => {
+                let p: u16 = parse_number("METRICS_PORT", p, "a port number from 0 to 65535")?;
+                if p != 0 && p == port {
+                    return Err(invalid("METRICS_PORT", "must differ from PORT"));
+                }
+                Some(p)
+            }
+        };
+        Ok(Self {
+            public_url,
+            base_path,
+            explicit_base_path,
+            trust_host,
+            host,
+            port,
+            state_max_age,
+            log_format,
+            metrics_port,
+        })
+    }
+}
+
+/// Whether the secret or allowlist variables of the environment-only configuration are
+/// set (they must not be, next to a config file).
+pub fn single_app_vars_set(vars: &HashMap<String, String>) -> Option<&'static str> {
+    [
+        "AUTH_SECRET",
+        "AUTH_SECRET_1",
+        "AUTH_SECRET_2",
+        "AUTH_SECRET_3",
+        "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+    ]
+    .into_iter()
+    .find(|k| vars.contains_key(*k))
 }
 
 fn non_empty(name: &'static str, v: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -262,7 +453,7 @@ fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {
             Secret::new(value.clone()).map_err(|source| ConfigError::Secret { name, source })?;
         seen.push((name, value));
         secrets.push(secret);
-        names.push(name);
+        names.push(name.to_owned());
     }
     Ok(Secrets { secrets, names })
 }
@@ -349,86 +540,53 @@ impl Config {
     }
 
     fn from_raw(raw: RawEnv) -> Result<Self, ConfigError> {
-        let raw = RawEnv {
-            auth_secret: non_empty("AUTH_SECRET", raw.auth_secret)?,
-            auth_secret_1: non_empty("AUTH_SECRET_1", raw.auth_secret_1)?,
-            auth_secret_2: non_empty("AUTH_SECRET_2", raw.auth_secret_2)?,
-            auth_secret_3: non_empty("AUTH_SECRET_3", raw.auth_secret_3)?,
-            auth_url: non_empty("AUTH_URL", raw.auth_url)?,
-            auth_trust_host: non_empty("AUTH_TRUST_HOST", raw.auth_trust_host)?,
-            auth_redirect_proxy_allowed_origins: non_empty(
-                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
-                raw.auth_redirect_proxy_allowed_origins,
-            )?,
-            host: non_empty("HOST", raw.host)?,
-            port: non_empty("PORT", raw.port)?,
-            auth_state_max_age: non_empty("AUTH_STATE_MAX_AGE", raw.auth_state_max_age)?,
-            log_format: non_empty("LOG_FORMAT", raw.log_format)?,
-            metrics_port: non_empty("METRICS_PORT", raw.metrics_port)?,
-        };
+        let raw = raw.non_empty()?;
+        let settings = Settings::from_raw(&raw)?;
         let secrets = parse_secrets(&raw)?;
-        let (public_url, base_path) = parse_public_url(raw.auth_url)?;
-        let trust_host = parse_bool("AUTH_TRUST_HOST", raw.auth_trust_host)?;
         const ORIGINS: &str = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
         let list = raw.auth_redirect_proxy_allowed_origins.ok_or(ConfigError::Missing {
             name: ORIGINS,
             hint: "list the preview origins to allow, e.g. https://*.preview.example.com (there is no allow-all)",
         })?;
         let allowlist = Allowlist::parse(&list).map_err(|e| invalid(ORIGINS, format!(": {e}")))?;
-        let host: IpAddr = match raw.host {
-            None => IpAddr::from([0, 0, 0, 0]),
-            Some(h) => parse_number(
-                "HOST",
-                &h,
-                "an IP address to bind, e.g. 0.0.0.0 or 127.0.0.1",
-            )?,
-        };
-        let port = match raw.port {
-            None => DEFAULT_PORT,
-            Some(p) => parse_number("PORT", &p, "a port number from 0 to 65535")?,
-        };
-        let state_max_age = match raw.auth_state_max_age {
-            None => DEFAULT_STATE_MAX_AGE,
-            Some(v) => {
-                let n: u64 = parse_number("AUTH_STATE_MAX_AGE", &v, "a number of seconds")?;
-                if !(30..=MAX_STATE_MAX_AGE).contains(&n) {
-                    return Err(invalid(
-                        "AUTH_STATE_MAX_AGE",
-                        format!("must be between 30 and {MAX_STATE_MAX_AGE} seconds"),
-                    ));
-                }
-                n
-            }
-        };
-        let log_format = match raw.log_format.as_deref().map(str::trim) {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
-        };
-        let metrics_port = match raw.metrics_port {
-            None => None,
-            Some(p) => {
-                let p: u16 = parse_number("METRICS_PORT", &p, "a port number from 0 to 65535")?;
-                if p != 0 && p == port {
-                    return Err(invalid("METRICS_PORT", "must differ from PORT"));
-                }
-                Some(p)
-            }
-        };
+        let base_path = settings.base_path.clone();
+        let max_age = settings.state_max_age;
+        Ok(Self::for_app(
+            DEFAULT_APP,
+            &settings,
+            secrets,
+            allowlist,
+            &base_path,
+            max_age,
+        ))
+    }
+
+    /// One app's configuration on the shared settings.
+    pub fn for_app(
+        name: &str,
+        settings: &Settings,
+        secrets: Secrets,
+        allowlist: Allowlist,
+        base_path: &str,
+        state_max_age: u64,
+    ) -> Self {
+        let mut public_url = settings.public_url.clone();
+        public_url.set_path(base_path);
         let keyring = Keyring::new(secrets.secrets());
-        Ok(Self {
+        Self {
+            name: name.to_owned(),
             secrets,
             keyring,
             public_url,
-            base_path,
-            trust_host,
+            base_path: base_path.to_owned(),
+            trust_host: settings.trust_host,
             allowlist,
-            host,
-            port,
+            host: settings.host,
+            port: settings.port,
             state_max_age,
-            log_format,
-            metrics_port,
-        })
+            log_format: settings.log_format,
+            metrics_port: settings.metrics_port,
+        }
     }
 
     /// The callback URL to register at a provider: `<AUTH_URL>/callback/<provider>`.

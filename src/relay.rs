@@ -199,7 +199,7 @@ pub struct Outcome {
     /// A precise reason for logs (e.g. `bad_signature`), beyond the public code.
     pub detail: Option<&'static str>,
     /// The variable name of the secret that verified the state.
-    pub secret: Option<&'static str>,
+    pub secret: Option<String>,
 }
 
 impl Outcome {
@@ -372,7 +372,7 @@ pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
     let mut outcome = Outcome {
         format: Some(format),
         target_host: Some(target.host().to_owned()),
-        secret: Some(config.secrets.name(verified.secret_index)),
+        secret: Some(config.secrets.name(verified.secret_index).to_owned()),
         ..Outcome::refuse(Refusal::StateInvalid)
     };
     let is_relay = is_relay_authority(target, &config.public_url, req.request_host);
@@ -470,7 +470,7 @@ mod tests {
         assert_eq!(o.provider.as_deref(), Some("github"));
         assert_eq!(o.target_host.as_deref(), Some("pr-3.preview.example.com"));
         assert_eq!(o.format, Some(StateFormat::Native));
-        assert_eq!(o.secret, Some("AUTH_SECRET"));
+        assert_eq!(o.secret.as_deref(), Some("AUTH_SECRET"));
     }
 
     #[test]

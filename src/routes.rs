@@ -152,7 +152,7 @@ fn finish(state: &AppState, started: Instant, outcome: Outcome, json: bool) -> H
         provider = outcome.provider.as_deref().unwrap_or("unknown"),
         target_host = outcome.target_host.as_deref().unwrap_or(""),
         format = outcome.format.map_or("none", |f| f.as_str()),
-        secret = outcome.secret.unwrap_or(""),
+        secret = outcome.secret.as_deref().unwrap_or(""),
         latency_us = elapsed.as_micros() as u64,
         "callback"
     );
