@@ -66,15 +66,23 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 
 /// The refusal answer: JSON when asked for, else the HTML page.
 pub fn refusal(refusal: Refusal, json: bool) -> Answer {
+    refusal_for(refusal, json, None)
+}
+
+/// The refusal answer for an app (named on the page and in the JSON).
+pub fn refusal_for(refusal: Refusal, json: bool, app: Option<&str>) -> Answer {
     if json {
         let mut a = Answer::new(refusal.status())
             .header("content-type", "application/json")
             .header("x-content-type-options", "nosniff");
-        a.body = serde_json::json!({ "error": refusal.code(), "message": refusal.message() })
-            .to_string();
+        let mut body = serde_json::json!({ "error": refusal.code(), "message": refusal.message() });
+        if let Some(app) = app.filter(|a| *a != crate::config::DEFAULT_APP) {
+            body["app"] = serde_json::Value::String(app.to_owned());
+        }
+        a.body = body.to_string();
         a
     } else {
-        html(refusal.status(), page::refusal(refusal))
+        html(refusal.status(), page::refusal(refusal, app))
     }
 }
 
@@ -89,6 +97,6 @@ pub fn answer(outcome: &Outcome, json: bool) -> Answer {
             action_origin,
             fields,
         } => html(200, page::form_post(action, action_origin, fields)),
-        Decision::Refuse(r) => refusal(*r, json),
+        Decision::Refuse(r) => refusal_for(*r, json, outcome.app.as_deref()),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,8 @@ use authrelay_client::target::{is_valid_provider_id, Target};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, DEFAULT_STATE_MAX_AGE};
-use crate::startup::Application;
+use crate::service::{Apps, Source};
+use crate::startup::{Application, Reloader};
 use crate::telemetry;
 
 /// The one stable OAuth callback for preview deployments.
@@ -41,8 +43,12 @@ enum Command {
         /// Development mode: fills in what the environment leaves unset with a local
         /// setup (an ephemeral secret, loopback-only allowlist, 127.0.0.1) and prints a
         /// ready-to-try bounce.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "config")]
         dev: bool,
+        /// A TOML file with one [[apps]] table per app (default: $AUTHRELAY_CONFIG).
+        /// SIGHUP reloads it.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Print a new random secret for AUTH_SECRET.
     Secret,
@@ -68,6 +74,9 @@ enum Command {
     },
     /// Validate the configuration and print the callback URLs to register.
     Check {
+        /// A config file to validate (default: $AUTHRELAY_CONFIG, else the environment).
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Providers to print callback URLs for.
         #[arg(long = "provider", default_values_t = ["github".to_owned(), "google".to_owned(), "discord".to_owned(), "apple".to_owned()])]
         providers: Vec<String>,
@@ -96,7 +105,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { dev } => serve(dev),
+        Command::Serve { dev, config } => serve(dev, config),
         Command::Secret => {
             println!("{}", generate_secret_string());
             ExitCode::SUCCESS
@@ -108,7 +117,7 @@ pub fn run() -> ExitCode {
             format,
         } => sign(&target, &provider, ttl, format),
         Command::Inspect { state } => inspect_cmd(&state),
-        Command::Check { providers } => check(&providers),
+        Command::Check { config, providers } => check(config, &providers),
         Command::Healthcheck { url } => healthcheck(url),
     }
 }
@@ -134,21 +143,26 @@ pub fn dev_environment(mut vars: HashMap<String, String>) -> (HashMap<String, St
     (vars, generated)
 }
 
-fn serve(dev: bool) -> ExitCode {
-    let vars = match config::process_env() {
-        Ok(v) => v,
-        Err(e) => return fail(format!("configuration error: {e}")),
-    };
-    let (vars, generated_secret) = if dev {
-        dev_environment(vars)
+fn serve(dev: bool, config_file: Option<PathBuf>) -> ExitCode {
+    let source = if dev {
+        Source::Env
     } else {
-        (vars, false)
+        Source::choose(config_file)
     };
-    let config = match Config::from_vars(vars) {
-        Ok(c) => c,
+    let loaded = if dev {
+        config::process_env().and_then(|vars| {
+            let (vars, generated) = dev_environment(vars);
+            Config::from_vars(vars).map(|c| (Apps::single(c), generated))
+        })
+    } else {
+        source.load().map(|apps| (apps, false))
+    };
+    let (apps, generated_secret) = match loaded {
+        Ok(a) => a,
         Err(e) => return fail(format!("configuration error: {e}")),
     };
-    telemetry::init(config.log_format);
+    let first = apps.first().clone();
+    telemetry::init(first.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -157,24 +171,24 @@ fn serve(dev: bool) -> ExitCode {
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let app = match Application::build(config.clone()) {
+        let names: Vec<String> = apps.apps().iter().map(|a| a.name.clone()).collect();
+        let app = match Application::build_apps(apps) {
             Ok(a) => a,
             Err(e) => {
                 return fail(format!(
                     "cannot listen on {}:{}: {e}",
-                    config.host, config.port
+                    first.host, first.port
                 ))
             }
         };
         if dev {
-            print_dev_banner(&config, app.port(), generated_secret);
+            print_dev_banner(&first, app.port(), generated_secret);
         }
+        watch_sighup(app.reloader(), source, dev);
         tracing::info!(
-            host = %config.host,
+            host = %first.host,
             port = app.port(),
-            base_path = %config.base_path,
-            secrets = config.secrets.names().len(),
-            patterns = config.allowlist.patterns().len(),
+            apps = %names.join(","),
             "authrelay listening"
         );
         match app.run_until_stopped().await {
@@ -182,6 +196,36 @@ fn serve(dev: bool) -> ExitCode {
             Err(e) => fail(format!("server error: {e}")),
         }
     })
+}
+
+/// SIGHUP reloads a config file. Without one there is nothing to re-read (a process's
+/// environment does not change), but the signal must still not end the relay.
+fn watch_sighup(reloader: Reloader, source: Source, dev: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGHUP; reload by restarting");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            if dev || source == Source::Env {
+                tracing::info!(
+                    "SIGHUP ignored: no config file to reload (environment changes need a restart)"
+                );
+                continue;
+            }
+            match reloader.reload(&source) {
+                Ok(generation) => tracing::info!(generation, "configuration reloaded"),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "configuration reload failed; still serving the previous configuration"
+                ),
+            }
+        }
+    });
 }
 
 fn print_dev_banner(config: &Config, port: u16, generated_secret: bool) {
@@ -302,32 +346,41 @@ fn inspect_cmd(state: &str) -> ExitCode {
     }
 }
 
-fn check(providers: &[String]) -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(c) => c,
+fn check(config_file: Option<PathBuf>, providers: &[String]) -> ExitCode {
+    let apps = match Source::choose(config_file).load() {
+        Ok(a) => a,
         Err(e) => return fail(format!("configuration error: {e}")),
     };
-    println!("configuration: ok");
     println!(
-        "secrets (newest first): {}",
-        config.secrets.names().join(", ")
+        "configuration: ok ({} app{})",
+        apps.apps().len(),
+        if apps.apps().len() == 1 { "" } else { "s" }
     );
-    println!("base path: {}", config.base_path);
-    println!("allowed origins:");
-    for p in config.allowlist.patterns() {
-        println!("  {p}");
-    }
-    println!("callback URLs to register:");
-    for p in providers {
-        if is_valid_provider_id(p) {
-            println!("  {p:<10} {}", config.callback_url(p));
-        } else {
-            println!("  {p:<10} (not a valid provider id)");
+    for config in apps.apps() {
+        if apps.apps().len() > 1 || config.name != config::DEFAULT_APP {
+            println!("\napp {}:", config.name);
         }
-    }
-    let warnings = config.allowlist.warnings();
-    for w in &warnings {
-        println!("warning: {w}");
+        println!(
+            "secrets (newest first): {}",
+            config.secrets.names().join(", ")
+        );
+        println!("base path: {}", config.base_path);
+        println!("state max age: {} s", config.state_max_age);
+        println!("allowed origins:");
+        for p in config.allowlist.patterns() {
+            println!("  {p}");
+        }
+        println!("callback URLs to register:");
+        for p in providers {
+            if is_valid_provider_id(p) {
+                println!("  {p:<10} {}", config.callback_url(p));
+            } else {
+                println!("  {p:<10} (not a valid provider id)");
+            }
+        }
+        for w in config.allowlist.warnings() {
+            println!("warning: {w}");
+        }
     }
     ExitCode::SUCCESS
 }

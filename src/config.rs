@@ -84,6 +84,14 @@ pub enum ConfigError {
         /// What is wrong, in words.
         problem: String,
     },
+    /// The config file is wrong.
+    #[error("config file {path} {problem}")]
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// The environment could not be read.
     #[error("the environment could not be read: {0}")]
     Env(String),
@@ -410,7 +418,7 @@ pub fn process_env() -> Result<HashMap<String, String>, ConfigError> {
 }
 
 /// Every variable the relay reads.
-pub const KNOWN_VARS: [&str; 12] = [
+pub const KNOWN_VARS: [&str; 13] = [
     "AUTH_SECRET",
     "AUTH_SECRET_1",
     "AUTH_SECRET_2",
@@ -423,6 +431,7 @@ pub const KNOWN_VARS: [&str; 12] = [
     "AUTH_STATE_MAX_AGE",
     "LOG_FORMAT",
     "METRICS_PORT",
+    "AUTHRELAY_CONFIG",
 ];
 
 fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {

@@ -11,5 +11,6 @@ pub mod metrics;
 pub mod page;
 pub mod relay;
 pub mod routes;
+pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -4,6 +4,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
@@ -14,6 +15,8 @@ use crate::relay::Outcome;
 /// grow the label set by inventing provider names.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BounceLabels {
+    /// The app's name (`default` without a config file).
+    pub app: String,
     /// `redirect`, `form_post` or `refused`.
     pub outcome: &'static str,
     /// The reason code, or `ok`.
@@ -25,6 +28,11 @@ pub struct BounceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
 }
@@ -32,6 +40,8 @@ struct BuildLabels {
 /// The relay's metrics and their registry.
 pub struct Metrics {
     registry: Registry,
+    reloads: Family<ReloadLabels, Counter>,
+    generation: Gauge,
     bounces: Family<BounceLabels, Counter>,
     latency: Histogram,
 }
@@ -66,8 +76,22 @@ impl Metrics {
                 version: env!("CARGO_PKG_VERSION"),
             }),
         );
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "config_reloads",
+            "Configuration loads at start and on SIGHUP, by result",
+            reloads.clone(),
+        );
+        let generation = Gauge::default();
+        registry.register(
+            "config_generation",
+            "Generation of the configuration in use",
+            generation.clone(),
+        );
         Self {
             registry,
+            reloads,
+            generation,
             bounces,
             latency,
         }
@@ -76,6 +100,7 @@ impl Metrics {
     /// Counts one callback.
     pub fn observe(&self, outcome: &Outcome, seconds: f64) {
         let labels = BounceLabels {
+            app: outcome.app.clone().unwrap_or_default(),
             outcome: outcome.outcome_label(),
             reason: outcome.reason_label(),
             provider: outcome
@@ -86,6 +111,14 @@ impl Metrics {
         };
         self.bounces.get_or_create(&labels).inc();
         self.latency.observe(seconds);
+    }
+
+    /// Counts a configuration load; `generation` is the one now in use.
+    pub fn reloaded(&self, ok: bool, generation: u64) {
+        let result = if ok { "ok" } else { "error" };
+        self.reloads.get_or_create(&ReloadLabels { result }).inc();
+        self.generation
+            .set(i64::try_from(generation).unwrap_or(i64::MAX));
     }
 
     /// The metrics in the Prometheus text format.

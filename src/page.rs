@@ -80,13 +80,20 @@ pub fn form_post(action: &str, action_origin: &str, fields: &[(String, String)])
 
 /// The refusal page. It shows the reason code and a fixed sentence, nothing from the
 /// request.
-pub fn refusal(refusal: Refusal) -> Page {
+pub fn refusal(refusal: Refusal, app: Option<&str>) -> Page {
+    // The app name comes from the operator's configuration, never from the request.
+    let app_line = match app {
+        Some(name) if name != crate::config::DEFAULT_APP => {
+            format!("<p>App: <code id=\"app\">{}</code></p>", escape_html(name))
+        }
+        _ => String::new(),
+    };
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width\">\
 <title>Sign-in stopped</title><style>{STYLE}</style></head><body>\
 <h1>Sign-in stopped</h1><p>{message}</p>\
-<p>Reason: <code id=\"reason\">{code}</code></p>\
+<p>Reason: <code id=\"reason\">{code}</code></p>{app_line}\
 <p>Go back to the app and start the sign-in again. If this keeps happening, give the reason above to the app's operators.</p>\
 </body></html>",
         message = escape_html(refusal.message()),

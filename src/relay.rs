@@ -67,6 +67,8 @@ pub enum Refusal {
     StateInvalid,
     /// The state is outside its validity window.
     StateExpired,
+    /// The state verifies, but with another app's secrets (a multi-app relay).
+    StateOtherApp,
     /// The target in the state is not a valid callback URL.
     TargetInvalid,
     /// The target is the relay itself.
@@ -83,7 +85,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every refusal, for documentation tests.
-    pub const ALL: [Refusal; 15] = [
+    pub const ALL: [Refusal; 16] = [
         Refusal::ProviderInvalid,
         Refusal::ParamsMalformed,
         Refusal::UnsupportedMediaType,
@@ -93,6 +95,7 @@ impl Refusal {
         Refusal::StateMalformed,
         Refusal::StateInvalid,
         Refusal::StateExpired,
+        Refusal::StateOtherApp,
         Refusal::TargetInvalid,
         Refusal::TargetIsRelay,
         Refusal::TargetNotAllowed,
@@ -113,6 +116,7 @@ impl Refusal {
             Self::StateMalformed => "state_malformed",
             Self::StateInvalid => "state_invalid",
             Self::StateExpired => "state_expired",
+            Self::StateOtherApp => "state_other_app",
             Self::TargetInvalid => "target_invalid",
             Self::TargetIsRelay => "target_is_relay",
             Self::TargetNotAllowed => "target_not_allowed",
@@ -137,6 +141,7 @@ impl Refusal {
             Self::MethodNotAllowed => 405,
             Self::StateInvalid
             | Self::StateExpired
+            | Self::StateOtherApp
             | Self::TargetInvalid
             | Self::TargetIsRelay
             | Self::TargetNotAllowed
@@ -156,6 +161,7 @@ impl Refusal {
             Self::StateMalformed => "The sign-in state could not be read.",
             Self::StateInvalid => "The sign-in state is not signed by a secret this relay trusts.",
             Self::StateExpired => "The sign-in took too long and its state has expired. Start the sign-in again.",
+            Self::StateOtherApp => "The sign-in state was made for another app on this relay.",
             Self::TargetInvalid => "The sign-in state points to an address that is not a valid callback URL.",
             Self::TargetIsRelay => "The sign-in state points back at this relay.",
             Self::TargetNotAllowed => "The sign-in state points to an address this relay is not allowed to send you to.",
@@ -200,6 +206,11 @@ pub struct Outcome {
     pub detail: Option<&'static str>,
     /// The variable name of the secret that verified the state.
     pub secret: Option<String>,
+    /// The app the callback was for.
+    pub app: Option<String>,
+    /// The provider named in the callback path, when it is a valid id but the state did
+    /// not (yet) confirm it: for logs, never for metric labels.
+    pub path_provider: Option<String>,
 }
 
 impl Outcome {
@@ -216,6 +227,8 @@ impl Outcome {
             target_host: None,
             detail: None,
             secret: None,
+            app: None,
+            path_provider: None,
         }
     }
 
@@ -315,6 +328,15 @@ fn is_relay_authority(target: &Target, public_url: &Url, request_host: Option<&s
 
 /// The relay's decision for a callback at time `now` (Unix seconds).
 pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
+    let mut outcome = decide_unnamed(req, config, now);
+    outcome.app = Some(config.name.clone());
+    if outcome.provider.is_none() && is_valid_provider_id(req.provider) {
+        outcome.path_provider = Some(req.provider.to_owned());
+    }
+    outcome
+}
+
+fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
     if !is_valid_provider_id(req.provider) {
         return Outcome::refuse(Refusal::ProviderInvalid);
     }

@@ -1,27 +1,34 @@
 //! HTTP adapters over [`crate::relay::decide`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt as _;
 
 use crate::answer::{self, Answer};
-use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::relay::{self, CallbackMethod, CallbackRequest, Outcome, Refusal};
+use crate::relay::{CallbackMethod, CallbackRequest, Outcome, Refusal};
+use crate::service::{self, Apps, Route};
 
 /// The largest callback body read, in bytes.
-pub const MAX_BODY: usize = relay::MAX_PARAMS_LEN;
+pub const MAX_BODY: usize = crate::relay::MAX_PARAMS_LEN;
 
-/// Shared, read-only state of the running service.
+/// Shared state of the running service.
 pub struct AppState {
-    /// The configuration.
-    pub config: Config,
+    /// The apps, swapped whole on reload.
+    pub apps: ArcSwap<Apps>,
+    /// The loaded configuration's generation: 1 at start, +1 per successful reload.
+    pub generation: AtomicU64,
     /// The metrics.
     pub metrics: Metrics,
+    /// `AUTH_TRUST_HOST`, fixed at start.
+    pub trust_host: bool,
     /// The bound metrics port, when `/metrics` has a listener of its own.
     pub metrics_port: Option<u16>,
 }
@@ -93,10 +100,9 @@ fn request_host(req: &HttpRequest, trust_host: bool) -> Option<&str> {
     forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
 }
 
-/// `GET|POST {base}/callback/{provider}`.
-pub async fn callback(
+/// Every path but the fixed routes: a callback of one of the loaded apps, or a 404.
+pub async fn dispatch(
     req: HttpRequest,
-    provider: web::Path<String>,
     payload: web::Payload,
     state: web::Data<Arc<AppState>>,
 ) -> HttpResponse {
@@ -105,21 +111,30 @@ pub async fn callback(
     if on_metrics_port(&req, &state) {
         return refusal_response(Refusal::NotFound, json);
     }
-    let method = if req.method() == actix_web::http::Method::POST {
-        CallbackMethod::Post
-    } else {
-        CallbackMethod::Get
+    // One snapshot for the whole request: a reload meanwhile does not affect it.
+    let apps = state.apps.load_full();
+    let Route::Callback(app, provider) = apps.route(req.path()) else {
+        return refusal_response(Refusal::NotFound, json);
+    };
+    let method = match *req.method() {
+        Method::GET | Method::HEAD => CallbackMethod::Get,
+        Method::POST => CallbackMethod::Post,
+        _ => {
+            let mut r = refusal_response(Refusal::MethodNotAllowed, json);
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return r;
+        }
     };
     let body = match method {
         CallbackMethod::Post => match read_body(payload, MAX_BODY).await {
             Some(b) => b,
             None => {
-                return finish(
-                    &state,
-                    started,
-                    Outcome::refused(Refusal::BodyTooLarge),
-                    json,
-                );
+                let outcome = Outcome {
+                    app: Some(app.name.clone()),
+                    ..Outcome::refused(Refusal::BodyTooLarge)
+                };
+                return finish(&state, started, outcome, json);
             }
         },
         CallbackMethod::Get => Vec::new(),
@@ -130,13 +145,13 @@ pub async fn callback(
         .and_then(|v| v.to_str().ok());
     let callback = CallbackRequest {
         method,
-        provider: provider.as_str(),
+        provider,
         query: req.query_string(),
         body: &body,
         content_type,
-        request_host: request_host(&req, state.config.trust_host),
+        request_host: request_host(&req, state.trust_host),
     };
-    let outcome = relay::decide(&callback, &state.config, now());
+    let outcome = service::decide(&apps, app, &callback, now());
     finish(&state, started, outcome, json)
 }
 
@@ -146,10 +161,15 @@ fn finish(state: &AppState, started: Instant, outcome: Outcome, json: bool) -> H
     state.metrics.observe(&outcome, elapsed.as_secs_f64());
     // One event per callback. Never code, state or secrets: only what Outcome holds.
     tracing::info!(
+        app = outcome.app.as_deref().unwrap_or(""),
         outcome = outcome.outcome_label(),
         reason = outcome.reason_label(),
         detail = outcome.detail.unwrap_or(""),
-        provider = outcome.provider.as_deref().unwrap_or("unknown"),
+        provider = outcome
+            .provider
+            .as_deref()
+            .or(outcome.path_provider.as_deref())
+            .unwrap_or("unknown"),
         target_host = outcome.target_host.as_deref().unwrap_or(""),
         format = outcome.format.map_or("none", |f| f.as_str()),
         secret = outcome.secret.as_deref().unwrap_or(""),
@@ -166,12 +186,24 @@ pub async fn healthz() -> HttpResponse {
         .body("ok\n")
 }
 
-/// `GET /readyz`: the configuration is loaded and the relay can serve callbacks.
+/// `GET /readyz`: a configuration is loaded and the relay can serve callbacks.
 pub async fn readyz(state: web::Data<Arc<AppState>>) -> HttpResponse {
+    let apps = state.apps.load();
+    let list: Vec<_> = apps
+        .apps()
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "name": a.name,
+                "base_path": a.base_path,
+                "secrets": a.secrets.names().len(),
+            })
+        })
+        .collect();
     HttpResponse::Ok().json(serde_json::json!({
         "status": "ready",
-        "secrets": state.config.secrets.names().len(),
-        "base_path": state.config.base_path,
+        "generation": state.generation.load(Ordering::SeqCst),
+        "apps": list,
     }))
 }
 
@@ -184,17 +216,4 @@ pub async fn metrics(req: HttpRequest, state: web::Data<Arc<AppState>>) -> HttpR
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())
-}
-
-/// Anything else: a 404 refusal.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    refusal_response(Refusal::NotFound, wants_json(&req))
-}
-
-/// A known path with another method: a 405 refusal.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let mut r = refusal_response(Refusal::MethodNotAllowed, wants_json(&req));
-    r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-    r
 }

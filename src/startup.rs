@@ -1,16 +1,19 @@
 //! Building and running the HTTP service.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
+use arc_swap::ArcSwap;
 
 use crate::answer::COMMON_HEADERS;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
+use crate::service::{Apps, Source};
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -20,23 +23,63 @@ pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
     server: Server,
+    state: Arc<AppState>,
+}
+
+/// Swaps in a new configuration while the relay runs.
+#[derive(Clone)]
+pub struct Reloader {
+    state: Arc<AppState>,
+}
+
+impl Reloader {
+    /// Reads `source` again and, when it is valid, swaps it in whole; requests already
+    /// under way finish on the configuration they started with. An invalid source keeps
+    /// the old configuration. Returns the new generation.
+    pub fn reload(&self, source: &Source) -> Result<u64, ConfigError> {
+        self.swap(source.load())
+    }
+
+    /// Swaps in already-loaded apps (or records the failure to load them).
+    pub fn swap(&self, loaded: Result<Apps, ConfigError>) -> Result<u64, ConfigError> {
+        match loaded {
+            Ok(apps) => {
+                self.state.apps.store(Arc::new(apps));
+                let generation = self.state.generation.fetch_add(1, Ordering::SeqCst) + 1;
+                self.state.metrics.reloaded(true, generation);
+                Ok(generation)
+            }
+            Err(e) => {
+                self.state
+                    .metrics
+                    .reloaded(false, self.state.generation.load(Ordering::SeqCst));
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Application {
-    /// Binds `config.host:config.port` (port 0 picks a free one) and prepares the server.
-    /// With `METRICS_PORT` set it binds that port too, for `/metrics` alone.
+    /// Binds `config.host:config.port` (port 0 picks a free one) and prepares the server
+    /// for one app. With `METRICS_PORT` set it binds that port too, for `/metrics` alone.
     pub fn build(config: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind((config.host, config.port))?;
-        let metrics_listener = match config.metrics_port {
-            Some(p) => Some(TcpListener::bind((config.host, p))?),
+        Self::build_apps(Apps::single(config))
+    }
+
+    /// The same for a set of apps; the listening settings are those every app shares.
+    pub fn build_apps(apps: Apps) -> std::io::Result<Self> {
+        let first = apps.first();
+        let listener = TcpListener::bind((first.host, first.port))?;
+        let metrics_listener = match first.metrics_port {
+            Some(p) => Some(TcpListener::bind((first.host, p))?),
             None => None,
         };
-        Self::with_listeners(config, listener, metrics_listener)
+        Self::with_listeners(apps, listener, metrics_listener)
     }
 
     /// Prepares the server on already-bound listeners.
     pub fn with_listeners(
-        config: Config,
+        apps: Apps,
         listener: TcpListener,
         metrics_listener: Option<TcpListener>,
     ) -> std::io::Result<Self> {
@@ -45,30 +88,31 @@ impl Application {
             Some(l) => Some(l.local_addr()?.port()),
             None => None,
         };
-        let state = web::Data::new(Arc::new(AppState {
-            config,
-            metrics: Metrics::new(),
+        let trust_host = apps.first().trust_host;
+        let metrics = Metrics::new();
+        metrics.reloaded(true, 1);
+        let state = Arc::new(AppState {
+            apps: ArcSwap::from_pointee(apps),
+            generation: AtomicU64::new(1),
+            metrics,
             metrics_port,
-        }));
+            trust_host,
+        });
+        let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
-            let base = state.config.base_path.clone();
             App::new()
-                .app_data(state.clone())
+                .app_data(data.clone())
                 .wrap(
                     COMMON_HEADERS
                         .iter()
                         .fold(DefaultHeaders::new(), |h, &pair| h.add(pair)),
                 )
-                .service(
-                    web::resource(format!("{base}/callback/{{provider}}"))
-                        .route(web::get().to(routes::callback))
-                        .route(web::post().to(routes::callback))
-                        .default_service(web::to(routes::method_not_allowed)),
-                )
                 .route("/healthz", web::get().to(routes::healthz))
                 .route("/readyz", web::get().to(routes::readyz))
                 .route("/metrics", web::get().to(routes::metrics))
-                .default_service(web::to(routes::not_found))
+                // Callback paths depend on the loaded apps, which a reload changes, so
+                // they are routed by the handler rather than by actix.
+                .default_service(web::to(routes::dispatch))
         })
         .listen(listener)?;
         let server = match metrics_listener {
@@ -83,7 +127,13 @@ impl Application {
             port,
             metrics_port,
             server,
+            state,
         })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The bound metrics port, when `METRICS_PORT` is set.
@@ -91,9 +141,11 @@ impl Application {
         self.metrics_port
     }
 
-    /// The bound port.
-    pub fn port(&self) -> u16 {
-        self.port
+    /// A handle that swaps in new configurations.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            state: self.state.clone(),
+        }
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.

@@ -8,7 +8,9 @@ async fn healthz_and_readyz_answer_200() {
     assert_eq!(r.status().as_u16(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["secrets"], 2);
+    assert_eq!(body["generation"], 1);
+    assert_eq!(body["apps"][0]["name"], "default");
+    assert_eq!(body["apps"][0]["secrets"], 2);
 }
 
 #[tokio::test]
@@ -20,15 +22,20 @@ async fn metrics_count_bounces_by_outcome_reason_provider_and_format() {
     app.get_callback("github", "code=x&state=garbage").await;
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains(r#"authrelay_bounces_total{outcome="redirect",reason="ok",provider="github",format="native"} 1"#),
+        text.contains(r#"authrelay_bounces_total{app="default",outcome="redirect",reason="ok",provider="github",format="native"} 1"#),
         "{text}"
     );
     assert!(
-        text.contains(r#"authrelay_bounces_total{outcome="refused",reason="state_malformed",provider="unknown",format="native"} 1"#),
+        text.contains(r#"authrelay_bounces_total{app="default",outcome="refused",reason="state_malformed",provider="unknown",format="native"} 1"#),
         "{text}"
     );
     assert!(text.contains("authrelay_callback_duration_seconds_bucket"));
     assert!(text.contains("authrelay_build_info{version="));
+    assert!(
+        text.contains(r#"authrelay_config_reloads_total{result="ok"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("authrelay_config_generation 1"), "{text}");
 }
 
 #[tokio::test]

@@ -6,4 +6,5 @@ mod form_post;
 mod health;
 mod helpers;
 mod hostile_targets;
+mod multi_app;
 mod refusals;

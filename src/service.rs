@@ -1,0 +1,464 @@
+//! The set of apps a relay serves, where it comes from, and how it is reloaded.
+//!
+//! Without a config file the relay serves one app (`default`) from the environment.
+//! With one (`AUTHRELAY_CONFIG` or `serve --config FILE`) it serves one app per
+//! `[[apps]]` table, each with its own base path, secrets and allowlist, and SIGHUP
+//! swaps in a freshly read set atomically.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use authrelay_client::pattern::Allowlist;
+use serde::Deserialize;
+
+use crate::config::{self, Config, ConfigError, Secrets, Settings};
+use crate::relay::{self, CallbackMethod, CallbackRequest, Decision, Outcome, Refusal};
+
+/// The variable that names a config file.
+pub const CONFIG_VAR: &str = "AUTHRELAY_CONFIG";
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The environment alone: one app.
+    Env,
+    /// A TOML file plus the secret variables it names.
+    File(PathBuf),
+}
+
+impl Source {
+    /// `--config FILE` wins over `AUTHRELAY_CONFIG`; with neither, the environment.
+    pub fn choose(flag: Option<PathBuf>) -> Self {
+        match flag.or_else(|| {
+            std::env::var_os(CONFIG_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        }) {
+            Some(p) => Source::File(p),
+            None => Source::Env,
+        }
+    }
+
+    /// Reads the apps from this source and the process environment.
+    pub fn load(&self) -> Result<Apps, ConfigError> {
+        match self {
+            Source::Env => Ok(Apps::single(Config::from_env()?)),
+            Source::File(path) => {
+                let env = config::process_env()?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| file_error(path, format!("cannot be read: {e}")))?;
+                let lookup = |name: &str| -> Result<Option<String>, ConfigError> {
+                    match std::env::var_os(name) {
+                        None => Ok(None),
+                        Some(v) => v.into_string().map(Some).map_err(|_| ConfigError::Invalid {
+                            name: "secret_env",
+                            problem: format!("variable {name} is not valid UTF-8"),
+                        }),
+                    }
+                };
+                Apps::from_file(path, &text, env, &lookup)
+            }
+        }
+    }
+}
+
+fn file_error(path: &Path, problem: impl Into<String>) -> ConfigError {
+    ConfigError::File {
+        path: path.display().to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// The file's shape. Unknown keys are errors: a misspelt key must not silently fall back
+/// to a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    apps: Vec<AppTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppTable {
+    name: String,
+    base_path: String,
+    secret_env: Vec<String>,
+    allowed_origins: Vec<String>,
+    state_max_age: Option<u64>,
+}
+
+/// The apps a relay serves, all valid, with no two base paths overlapping.
+#[derive(Debug, Clone)]
+pub struct Apps {
+    apps: Vec<Config>,
+}
+
+/// Where a request path leads.
+pub enum Route<'a> {
+    /// `{base}/callback/{provider}` of this app.
+    Callback(&'a Config, &'a str),
+    /// Nothing here.
+    None,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn valid_base_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() > 1
+        && !p.ends_with('/')
+        && p[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        })
+}
+
+/// Whether one base path is the other or lies under it, so that a request path could
+/// belong to both.
+fn overlaps(a: &str, b: &str) -> bool {
+    let under =
+        |x: &str, y: &str| x == y || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
+    under(a, b) || under(b, a)
+}
+
+impl Apps {
+    /// One app from the environment.
+    pub fn single(config: Config) -> Self {
+        Self { apps: vec![config] }
+    }
+
+    /// Apps from a config file's text. `env` holds the relay's own variables; `lookup`
+    /// reads the secret variables the file names.
+    pub fn from_file(
+        path: &Path,
+        text: &str,
+        env: HashMap<String, String>,
+        lookup: &dyn Fn(&str) -> Result<Option<String>, ConfigError>,
+    ) -> Result<Self, ConfigError> {
+        if let Some(var) = config::single_app_vars_set(&env) {
+            return Err(file_error(
+                path,
+                format!("is given, so {var} is not used: set each app's secret_env and allowed_origins in the file, and unset {var}"),
+            ));
+        }
+        let settings = Settings::from_vars(env)?;
+        if settings.explicit_base_path {
+            return Err(ConfigError::Invalid {
+                name: "AUTH_URL",
+                problem: "must be the relay's origin alone when a config file gives each app its base_path".into(),
+            });
+        }
+        let file: FileConfig = toml::from_str(text).map_err(|e| {
+            // toml's message spans lines (it quotes the source); keep one line.
+            let msg = e.message().to_owned();
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            match line {
+                Some(l) => file_error(path, format!("line {l}: {msg}")),
+                None => file_error(path, msg),
+            }
+        })?;
+        if file.apps.is_empty() {
+            return Err(file_error(path, "has no [[apps]] table"));
+        }
+        let mut apps: Vec<Config> = Vec::new();
+        for table in file.apps {
+            let err =
+                |problem: String| file_error(path, format!("app `{}`: {problem}", table.name));
+            if !valid_name(&table.name) {
+                return Err(file_error(
+                    path,
+                    "an app's name must be 1-64 characters of a-z, 0-9, '-' and '_'",
+                ));
+            }
+            if !valid_base_path(&table.base_path) {
+                return Err(err(format!(
+                    "base_path `{}` must start with '/', have no trailing '/', and only plain segments",
+                    table.base_path
+                )));
+            }
+            if table.secret_env.is_empty() {
+                return Err(err(
+                    "secret_env lists no variable: each app needs at least one secret".into(),
+                ));
+            }
+            if table.allowed_origins.is_empty() {
+                return Err(err("allowed_origins is empty: there is no allow-all".into()));
+            }
+            let secrets = Secrets::from_named(&table.secret_env, lookup).map_err(err)?;
+            let allowlist = Allowlist::parse(&table.allowed_origins.join(","))
+                .map_err(|e| err(format!("allowed_origins: {e}")))?;
+            let max_age = match table.state_max_age {
+                Some(n) => {
+                    config::check_state_max_age(n).map_err(|e| err(format!("state_max_age {e}")))?
+                }
+                None => settings.state_max_age,
+            };
+            if let Some(other) = apps.iter().find(|a| a.name == table.name) {
+                return Err(file_error(
+                    path,
+                    format!("two apps are named `{}`", other.name),
+                ));
+            }
+            if let Some(other) = apps
+                .iter()
+                .find(|a| overlaps(&a.base_path, &table.base_path))
+            {
+                return Err(err(format!(
+                    "base_path `{}` overlaps app `{}`'s `{}`",
+                    table.base_path, other.name, other.base_path
+                )));
+            }
+            if let Some(other) = apps.iter().find(|a| a.secrets.shares_any_with(&secrets)) {
+                return Err(err(format!(
+                    "shares a secret with app `{}`: apps are isolated only if each has its own",
+                    other.name
+                )));
+            }
+            apps.push(Config::for_app(
+                &table.name,
+                &settings,
+                secrets,
+                allowlist,
+                &table.base_path,
+                max_age,
+            ));
+        }
+        Ok(Self { apps })
+    }
+
+    /// The apps, in file order.
+    pub fn apps(&self) -> &[Config] {
+        &self.apps
+    }
+
+    /// The settings every app shares (taken from the first app).
+    pub fn first(&self) -> &Config {
+        // `Apps` is never built empty.
+        &self.apps[0]
+    }
+
+    /// Finds the app and provider of a request path.
+    pub fn route<'a>(&'a self, path: &'a str) -> Route<'a> {
+        for app in &self.apps {
+            let Some(rest) = path.strip_prefix(app.base_path.as_str()) else {
+                continue;
+            };
+            if let Some(provider) = rest.strip_prefix("/callback/") {
+                if !provider.is_empty() && !provider.contains('/') {
+                    return Route::Callback(app, provider);
+                }
+            }
+        }
+        Route::None
+    }
+
+    /// Another app whose secrets verify this state, to say so in the refusal.
+    pub fn other_app_for_state(&self, this: &Config, state: &str, now: u64) -> Option<&Config> {
+        self.apps
+            .iter()
+            .filter(|a| a.name != this.name)
+            .find(|a| a.keyring.verify(state, now, a.state_max_age).is_ok())
+    }
+}
+
+/// The decision for a callback to `app` among `apps`: [`relay::decide`], and a state that
+/// fails only because it belongs to another app says so.
+pub fn decide(apps: &Apps, app: &Config, req: &CallbackRequest<'_>, now: u64) -> Outcome {
+    let mut outcome = relay::decide(req, app, now);
+    let unknown_secret = matches!(outcome.decision, Decision::Refuse(Refusal::StateInvalid))
+        && matches!(outcome.detail, Some("unknown_key" | "decrypt_failed"));
+    if unknown_secret && apps.apps().len() > 1 {
+        let params = match req.method {
+            CallbackMethod::Get => relay::parse_params(req.query.as_bytes()),
+            CallbackMethod::Post => relay::parse_params(req.body),
+        };
+        let state = params
+            .ok()
+            .and_then(|p| p.into_iter().find(|(k, _)| k == "state").map(|(_, v)| v));
+        if let Some(other) = state.and_then(|s| {
+            apps.other_app_for_state(app, &s, now)
+                .map(|o| o.name.clone())
+        }) {
+            outcome.decision = Decision::Refuse(Refusal::StateOtherApp);
+            outcome.secret = None;
+            // The other app's name goes to logs only; the page names this app.
+            outcome.detail = Some("other_app");
+            tracing::debug!(other_app = %other, "state belongs to another app");
+        }
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "app-a-secret-0123456789abcdef012345";
+    const B: &str = "app-b-secret-0123456789abcdef012345";
+
+    fn env() -> HashMap<String, String> {
+        [("AUTH_URL", "https://auth.example.com")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn lookup(name: &str) -> Result<Option<String>, ConfigError> {
+        Ok(match name {
+            "A_SECRET" => Some(A.to_owned()),
+            "B_SECRET" => Some(B.to_owned()),
+            "A_COPY" => Some(A.to_owned()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        })
+    }
+
+    fn load(text: &str) -> Result<Apps, String> {
+        Apps::from_file(Path::new("relay.toml"), text, env(), &lookup).map_err(|e| e.to_string())
+    }
+
+    const TWO: &str = r#"
+[[apps]]
+name = "web"
+base_path = "/web/api/auth"
+secret_env = ["A_SECRET"]
+allowed_origins = ["https://web-*.preview.example.com"]
+
+[[apps]]
+name = "admin"
+base_path = "/admin/auth"
+secret_env = ["B_SECRET"]
+allowed_origins = ["https://admin-*.preview.example.com"]
+state_max_age = 300
+"#;
+
+    #[test]
+    fn a_file_gives_each_app_its_base_path_secrets_and_allowlist() {
+        let apps = load(TWO).unwrap();
+        assert_eq!(apps.apps().len(), 2);
+        let web = &apps.apps()[0];
+        assert_eq!(
+            web.callback_url("github"),
+            "https://auth.example.com/web/api/auth/callback/github"
+        );
+        assert_eq!(apps.apps()[1].state_max_age, 300);
+        assert!(
+            matches!(apps.route("/admin/auth/callback/google"), Route::Callback(c, "google") if c.name == "admin")
+        );
+        assert!(matches!(
+            apps.route("/web/api/auth/callback/x/y"),
+            Route::None
+        ));
+        assert!(matches!(
+            apps.route("/api/auth/callback/github"),
+            Route::None
+        ));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_one_clear_line() {
+        let cases = [
+            (
+                TWO.replace("/admin/auth", "/web/api/auth"),
+                "overlaps app `web`",
+            ),
+            (TWO.replace("/admin/auth", "/web"), "overlaps app `web`"),
+            (
+                TWO.replace("\"admin\"", "\"web\""),
+                "two apps are named `web`",
+            ),
+            (
+                TWO.replace("[\"B_SECRET\"]", "[]"),
+                "each app needs at least one secret",
+            ),
+            (
+                TWO.replace("B_SECRET", "UNSET_SECRET"),
+                "secret variable UNSET_SECRET is not set",
+            ),
+            (
+                TWO.replace("B_SECRET", "EMPTY"),
+                "secret variable EMPTY is set but empty",
+            ),
+            (
+                TWO.replace("B_SECRET", "A_COPY"),
+                "shares a secret with app `web`",
+            ),
+            (
+                TWO.replace("state_max_age", "state_max_agee"),
+                "unknown field `state_max_agee`",
+            ),
+            (
+                TWO.replace("state_max_age = 300", "state_max_age = 5"),
+                "state_max_age must be between",
+            ),
+            (
+                TWO.replace(
+                    "https://admin-*.preview.example.com",
+                    "https://*.vercel.app",
+                ),
+                "allowed_origins",
+            ),
+            (
+                TWO.replace("/admin/auth", "admin/auth"),
+                "must start with '/'",
+            ),
+            (
+                TWO.replace("/admin/auth", "/admin/auth/"),
+                "no trailing '/'",
+            ),
+            (
+                TWO.replace("/admin/auth", "/admin/../auth"),
+                "only plain segments",
+            ),
+            (
+                TWO.replace(
+                    "allowed_origins = [\"https://admin-*.preview.example.com\"]",
+                    "allowed_origins = []",
+                ),
+                "no allow-all",
+            ),
+            ("apps = []".to_owned(), "has no [[apps]] table"),
+            ("[[apps]\nname=".to_owned(), "relay.toml"),
+        ];
+        for (text, want) in cases {
+            let err = load(&text).unwrap_err();
+            assert!(err.contains(want), "{want}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(!err.contains(A) && !err.contains(B));
+        }
+    }
+
+    #[test]
+    fn single_app_variables_next_to_a_file_are_refused() {
+        let mut e = env();
+        e.insert("AUTH_SECRET".into(), A.into());
+        let err = Apps::from_file(Path::new("f.toml"), TWO, e, &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("AUTH_SECRET is not used"), "{err}");
+        let mut e = env();
+        e.insert(
+            "AUTH_URL".into(),
+            "https://auth.example.com/api/auth".into(),
+        );
+        let err = Apps::from_file(Path::new("f.toml"), TWO, e, &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AUTH_URL must be the relay's origin alone"),
+            "{err}"
+        );
+    }
+}
