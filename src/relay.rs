@@ -419,8 +419,15 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
     outcome.provider = Some(req.provider.to_owned());
     outcome.decision = match req.method {
         CallbackMethod::Get => {
+            // The query is forwarded byte for byte: every component was checked above
+            // (valid escapes, printable ASCII, UTF-8), so nothing needs re-encoding, and
+            // previews see exactly what the provider sent. A target's own query is kept.
             let mut url = target.url().clone();
-            url.query_pairs_mut().extend_pairs(params.iter());
+            let query = match url.query() {
+                Some(own) if !own.is_empty() => format!("{own}&{}", req.query),
+                _ => req.query.to_owned(),
+            };
+            url.set_query(Some(&query));
             Decision::Redirect(url.into())
         }
         CallbackMethod::Post => Decision::FormPost {

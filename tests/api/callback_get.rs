@@ -102,3 +102,13 @@ async fn the_location_header_never_carries_control_characters() {
     assert!(r.headers().get("set-cookie").is_none());
     assert_eq!(pairs(&loc)[0].1, "\r\nSet-Cookie: x=1\0");
 }
+
+#[tokio::test]
+async fn the_query_is_forwarded_byte_for_byte() {
+    let app = spawn_app().await;
+    let state = native_state(PREVIEW_CALLBACK);
+    let query = format!("code=a%2Bb+c&flag&&scope=read%20user&x=%7E&state={state}&y=%c3%a9");
+    let r = app.get_callback("github", &query).await;
+    assert_eq!(r.status().as_u16(), 302);
+    assert_eq!(location(&r), format!("{PREVIEW_CALLBACK}?{query}"));
+}
