@@ -606,3 +606,50 @@ impl Config {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_reference_matches_the_variables_the_code_reads() {
+        let reference = include_str!("../docs/configuration.md");
+        let readme = include_str!("../README.md");
+        for var in KNOWN_VARS {
+            assert!(
+                reference.contains(&format!("| `{var}` |")),
+                "{var} missing from docs/configuration.md"
+            );
+            assert!(
+                readme.contains(&format!("`{var}`")),
+                "{var} missing from the README"
+            );
+        }
+        let documented: Vec<&str> = reference
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        for var in &documented {
+            assert!(
+                KNOWN_VARS.contains(var),
+                "docs/configuration.md documents {var}, which the code does not read"
+            );
+        }
+        assert_eq!(documented.len(), KNOWN_VARS.len());
+    }
+
+    #[test]
+    fn secrets_are_newest_first_in_authjs_order() {
+        let vars = [
+            ("AUTH_SECRET", "s0-s0-s0-s0-s0-s0-s0-s0-s0-s0-s0-s0"),
+            ("AUTH_SECRET_1", "s1-s1-s1-s1-s1-s1-s1-s1-s1-s1-s1-s1"),
+            ("AUTH_SECRET_3", "s3-s3-s3-s3-s3-s3-s3-s3-s3-s3-s3-s3"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let s = secrets_from_iter(vars).unwrap();
+        assert_eq!(s.names(), ["AUTH_SECRET_3", "AUTH_SECRET_1", "AUTH_SECRET"]);
+        assert!(s.signing().expose_secret().starts_with("s3"));
+        assert!(!format!("{s:?}").contains("s3-s3"));
+    }
+}

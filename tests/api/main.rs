@@ -8,3 +8,4 @@ mod helpers;
 mod hostile_targets;
 mod multi_app;
 mod refusals;
+mod rotation;
