@@ -127,10 +127,17 @@ pub const DEV_ALLOWED_ORIGINS: &str = "http://localhost:*,http://127.0.0.1:*,htt
 
 /// The environment with development defaults filled in where unset.
 pub fn dev_environment(mut vars: HashMap<String, String>) -> (HashMap<String, String>, bool) {
-    let port = vars
+    let mut port = vars
         .get("PORT")
         .cloned()
         .unwrap_or_else(|| config::DEFAULT_PORT.to_string());
+    // PORT=0 asks for any free port; AUTH_URL must name the real one, so pick it now.
+    if port.trim() == "0" {
+        if let Ok(addr) = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            port = addr.port().to_string();
+            vars.insert("PORT".into(), port.clone());
+        }
+    }
     let generated = !vars.contains_key("AUTH_SECRET");
     vars.entry("AUTH_SECRET".into())
         .or_insert_with(generate_secret_string);

@@ -145,7 +145,18 @@ impl Secrets {
     ) -> Result<Self, String> {
         let mut secrets = Vec::new();
         let mut seen: Vec<(String, String)> = Vec::new();
-        for name in names {
+        for (i, name) in names.iter().enumerate() {
+            let looks_like_a_name = !name.is_empty()
+                && name.len() <= 128
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !looks_like_a_name {
+                // Not echoed: a secret pasted here by mistake must not reach the logs.
+                return Err(format!(
+                    "secret_env entry {} is not a variable name (letters, digits, '_'); name the variable that holds the secret, not the secret",
+                    i + 1
+                ));
+            }
             let value = match lookup(name) {
                 Ok(Some(v)) if !v.trim().is_empty() => v,
                 Ok(Some(_)) => return Err(format!("secret variable {name} is set but empty")),
@@ -158,6 +169,7 @@ impl Secrets {
             {
                 return Err(format!("{other} and {name} hold the same secret"));
             }
+            check_secret_edges(&value).map_err(|e| format!("secret variable {name} {e}"))?;
             let secret =
                 Secret::new(value.clone()).map_err(|e| format!("secret variable {name} {e}"))?;
             secrets.push(secret);
@@ -458,6 +470,7 @@ fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {
         }) {
             return Err(ConfigError::DuplicateSecret(other, name));
         }
+        check_secret_edges(value).map_err(|problem| invalid(name, problem))?;
         let secret =
             Secret::new(value.clone()).map_err(|source| ConfigError::Secret { name, source })?;
         seen.push((name, value));
@@ -496,8 +509,22 @@ fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
     if !matches!(url.scheme(), "https" | "http") {
         return Err(invalid(NAME, "must be an https (or http) URL"));
     }
-    if url.host().is_none() {
+    let Some(host) = url.host_str() else {
         return Err(invalid(NAME, "must have a host"));
+    };
+    if host.ends_with('.') {
+        return Err(invalid(NAME, "must not end its host with a dot"));
+    }
+    if url.port() == Some(0) {
+        return Err(invalid(NAME, "must not have port 0"));
+    }
+    // The provider sends the OAuth code here: plain http only where it never leaves the
+    // machine.
+    if url.scheme() == "http" && !is_loopback_host(host) {
+        return Err(invalid(
+            NAME,
+            "must be https unless its host is loopback (localhost, 127.0.0.0/8, [::1])",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(NAME, "must not contain user information"));
@@ -522,6 +549,27 @@ fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
     }
     url.set_path(&base_path);
     Ok((url, base_path))
+}
+
+/// `localhost`, an IPv4 address in 127.0.0.0/8 or `[::1]`, as the url crate writes hosts.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a secret with whitespace or control characters at either end: most often a
+/// newline from a file or a copy, which would make the relay's secret differ from the
+/// previews' and every state fail.
+fn check_secret_edges(value: &str) -> Result<(), String> {
+    let bad = |c: char| c.is_whitespace() || c.is_control();
+    if value.starts_with(bad) || value.ends_with(bad) {
+        Err("has whitespace or a control character at its start or end (a trailing newline?); remove it".into())
+    } else {
+        Ok(())
+    }
 }
 
 fn parse_number<T: std::str::FromStr>(
@@ -637,6 +685,55 @@ mod tests {
             );
         }
         assert_eq!(documented.len(), KNOWN_VARS.len());
+    }
+
+    fn try_config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let mut vars: HashMap<String, String> = [
+            ("AUTH_SECRET", "a-secret-a-secret-a-secret-a-secret-00"),
+            ("AUTH_URL", "https://auth.example.com"),
+            (
+                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                "https://*.preview.example.com",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in pairs {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Config::from_vars(vars).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn auth_url_and_secret_mistakes_are_refused() {
+        for (pairs, want) in [
+            (
+                vec![("AUTH_URL", "http://auth.example.com")],
+                "must be https unless",
+            ),
+            (
+                vec![("AUTH_URL", "https://auth.example.com./api/auth")],
+                "must not end its host with a dot",
+            ),
+            (
+                vec![("AUTH_URL", "https://auth.example.com:0")],
+                "must not have port 0",
+            ),
+            (
+                vec![("AUTH_SECRET", "a-secret-a-secret-a-secret-a-secret-00\n")],
+                "AUTH_SECRET has whitespace",
+            ),
+            (
+                vec![("AUTH_SECRET_1", " b-secret-b-secret-b-secret-b-secret-00")],
+                "AUTH_SECRET_1 has whitespace",
+            ),
+        ] {
+            let err = try_config(&pairs).unwrap_err();
+            assert!(err.contains(want), "{want}: {err}");
+            assert!(!err.contains("secret-00"), "{err}");
+        }
+        assert!(try_config(&[("AUTH_URL", "http://localhost:3000/api/auth")]).is_ok());
     }
 
     #[test]

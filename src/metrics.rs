@@ -12,7 +12,9 @@ use prometheus_client::registry::Registry;
 use crate::relay::Outcome;
 
 /// Labels of a bounce. `provider` is only set from a verified state, so a client cannot
-/// grow the label set by inventing provider names.
+/// grow the label set by inventing provider names; and at most [`MAX_PROVIDER_LABELS`]
+/// providers get their own label (the rest count as `other`), so not even the holder of
+/// a leaked secret can.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BounceLabels {
     /// The app's name (`default` without a config file).
@@ -37,6 +39,9 @@ struct BuildLabels {
     version: &'static str,
 }
 
+/// Distinct provider label values kept; more fold into `other`.
+pub const MAX_PROVIDER_LABELS: usize = 32;
+
 /// The relay's metrics and their registry.
 pub struct Metrics {
     registry: Registry,
@@ -44,6 +49,7 @@ pub struct Metrics {
     generation: Gauge,
     bounces: Family<BounceLabels, Counter>,
     latency: Histogram,
+    providers: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for Metrics {
@@ -94,6 +100,7 @@ impl Metrics {
             generation,
             bounces,
             latency,
+            providers: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -103,14 +110,28 @@ impl Metrics {
             app: outcome.app.clone().unwrap_or_default(),
             outcome: outcome.outcome_label(),
             reason: outcome.reason_label(),
-            provider: outcome
-                .provider
-                .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+            provider: match &outcome.provider {
+                Some(p) => self.provider_label(p),
+                None => "unknown".to_owned(),
+            },
             format: outcome.format.map_or("none", |f| f.as_str()),
         };
         self.bounces.get_or_create(&labels).inc();
         self.latency.observe(seconds);
+    }
+
+    fn provider_label(&self, provider: &str) -> String {
+        // A poisoned lock only means another thread panicked mid-insert; the set is
+        // still usable.
+        let mut known = self.providers.lock().unwrap_or_else(|e| e.into_inner());
+        if known.contains(provider) {
+            return provider.to_owned();
+        }
+        if known.len() < MAX_PROVIDER_LABELS {
+            known.insert(provider.to_owned());
+            return provider.to_owned();
+        }
+        "other".to_owned()
     }
 
     /// Counts a configuration load; `generation` is the one now in use.
@@ -127,5 +148,28 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relay::{Decision, Outcome, Refusal};
+
+    #[test]
+    fn provider_labels_are_capped() {
+        let m = Metrics::new();
+        for i in 0..(MAX_PROVIDER_LABELS + 10) {
+            let o = Outcome {
+                decision: Decision::Redirect("https://a.example.com/".into()),
+                provider: Some(format!("p{i}")),
+                ..Outcome::refused(Refusal::NotFound)
+            };
+            m.observe(&o, 0.001);
+        }
+        let text = m.render();
+        assert!(text.contains(r#"provider="p0""#));
+        assert!(!text.contains(&format!(r#"provider="p{MAX_PROVIDER_LABELS}""#)));
+        assert!(text.contains(r#"provider="other""#), "{text}");
     }
 }

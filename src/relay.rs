@@ -9,7 +9,7 @@ use authrelay_client::target::{is_valid_provider_id, Target};
 use percent_encoding::percent_decode;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{is_loopback_host, Config};
 
 /// The longest query string or form body looked at, in bytes.
 pub const MAX_PARAMS_LEN: usize = 16 * 1024;
@@ -303,18 +303,23 @@ fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
 /// request was addressed to. Schemes are not compared: one host and port serve one
 /// scheme, and a relay behind a TLS proxy sees plain HTTP.
 fn is_relay_authority(target: &Target, public_url: &Url, request_host: Option<&str>) -> bool {
-    let host = target.host();
     let port = target.port_or_default();
-    let same_as_public = public_url
-        .host_str()
-        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+    // Hosts compare without a trailing dot (`auth.example.com.` is the same host), and
+    // every loopback name is the same machine: a relay on 127.0.0.1:3000 is also
+    // localhost:3000 and [::1]:3000.
+    let same_host = |h: &str| {
+        let h = h.strip_suffix('.').unwrap_or(h);
+        h.eq_ignore_ascii_case(target.host())
+            || (is_loopback_host(h) && is_loopback_host(target.host()))
+    };
+    let same_as_public = public_url.host_str().is_some_and(same_host)
         && public_url.port_or_known_default() == Some(port);
     let same_as_request = request_host.is_some_and(|authority| {
         // Parse as the authority of a URL so that IPv6 literals and IDNA hosts compare
         // in the same normal form as the target's.
         match Url::parse(&format!("http://{}/", authority.trim())) {
             Ok(u) if u.username().is_empty() && u.path() == "/" => {
-                let h_ok = u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host));
+                let h_ok = u.host_str().is_some_and(same_host);
                 match u.port() {
                     Some(p) => h_ok && p == port,
                     None => h_ok && (port == 80 || port == 443),
@@ -324,6 +329,28 @@ fn is_relay_authority(target: &Target, public_url: &Url, request_host: Option<&s
         }
     });
     same_as_public || same_as_request
+}
+
+/// Callback parameters a target's own query must not carry: the preview would see two
+/// values and might take the one the state's signer put there.
+pub const CALLBACK_PARAMS: [&str; 10] = [
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+    "user",
+    "id_token",
+    "session_state",
+    "scope",
+];
+
+fn shadows_callback_params(target: &Target) -> bool {
+    target
+        .url()
+        .query_pairs()
+        .any(|(k, _)| CALLBACK_PARAMS.iter().any(|p| k.eq_ignore_ascii_case(p)))
 }
 
 /// The relay's decision for a callback at time `now` (Unix seconds).
@@ -400,6 +427,9 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
     let is_relay = is_relay_authority(target, &config.public_url, req.request_host);
     let refusal = if is_relay {
         Some(Refusal::TargetIsRelay)
+    } else if shadows_callback_params(target) {
+        outcome.detail = Some("query_shadows_callback_params");
+        Some(Refusal::TargetInvalid)
     } else if !config.allowlist.matches(target) {
         Some(Refusal::TargetNotAllowed)
     } else if target.callback_provider() != Some(req.provider)
@@ -429,6 +459,13 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
             };
             url.set_query(Some(&query));
             Decision::Redirect(url.into())
+        }
+        // CSP source expressions cannot name an IPv6 literal, so the page's form-action
+        // could not allow the target: refuse clearly rather than serve a page that
+        // browsers block.
+        CallbackMethod::Post if target.host().starts_with('[') => {
+            outcome.detail = Some("ipv6_form_post");
+            Decision::Refuse(Refusal::TargetInvalid)
         }
         CallbackMethod::Post => Decision::FormPost {
             action: target.as_str().to_owned(),
@@ -596,6 +633,96 @@ mod tests {
         assert_eq!(action_origin, "https://pr-3.preview.example.com");
         assert_eq!(fields[0], ("code".to_owned(), "a b".to_owned()));
         assert_eq!(fields[2], ("user".to_owned(), "{\"a\":1}".to_owned()));
+    }
+
+    #[test]
+    fn every_loopback_name_of_the_relay_is_the_relay() {
+        let c = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "http://127.0.0.1:3000"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "http://localhost:*,http://127.0.0.1:*,http://[::1]:*",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        for (target, want) in [
+            (
+                "http://localhost:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            (
+                "http://[::1]:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            (
+                "http://127.0.0.2:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            ("http://localhost:8080/api/auth/callback/github", None),
+        ] {
+            let q = format!("state={}", state(target, NOW));
+            let mut req = get("github", &q);
+            req.request_host = None;
+            assert_eq!(refusal(&decide(&req, &c, NOW)), want, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_target_query_may_not_shadow_callback_parameters() {
+        use authrelay_client::authjs::{self, AuthJsKey};
+        let key = AuthJsKey::derive(&Secret::new(SECRET).unwrap());
+        for (origin, want) in [
+            (
+                format!("{TARGET}?code=INJECTED"),
+                Some(Refusal::TargetInvalid),
+            ),
+            (
+                format!("{TARGET}?tenant=a&STATE=x"),
+                Some(Refusal::TargetInvalid),
+            ),
+            (format!("{TARGET}?tenant=acme"), None),
+        ] {
+            let s = authjs::encrypt(&key, &authjs::new_claims(&origin, NOW, 900));
+            let q = format!("code=real&state={s}");
+            assert_eq!(
+                refusal(&decide(&get("github", &q), &config(), NOW)),
+                want,
+                "{origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_targets_cannot_be_form_posted_but_can_be_redirected() {
+        let c = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                ("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "http://[::1]:*"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let body = format!(
+            "state={}",
+            state("http://[::1]:5173/api/auth/callback/apple", NOW)
+        );
+        let post = CallbackRequest {
+            method: CallbackMethod::Post,
+            provider: "apple",
+            query: "",
+            body: body.as_bytes(),
+            content_type: Some("application/x-www-form-urlencoded"),
+            request_host: None,
+        };
+        let o = decide(&post, &c, NOW);
+        assert_eq!(refusal(&o), Some(Refusal::TargetInvalid));
+        assert_eq!(o.detail, Some("ipv6_form_post"));
+        assert_eq!(refusal(&decide(&get("apple", &body), &c, NOW)), None);
     }
 
     #[test]

@@ -64,9 +64,27 @@ impl Source {
 
 fn file_error(path: &Path, problem: impl Into<String>) -> ConfigError {
     ConfigError::File {
-        path: path.display().to_string(),
-        problem: problem.into(),
+        path: one_line(&path.display().to_string(), 200),
+        problem: one_line(&problem.into(), usize::MAX),
     }
+}
+
+/// Text for a one-line error: control characters (a newline in a file name or in a
+/// value from the file) escaped, and at most `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The file's shape. Unknown keys are errors: a misspelt key must not silently fall back
@@ -430,13 +448,20 @@ state_max_age = 300
                 "no allow-all",
             ),
             ("apps = []".to_owned(), "has no [[apps]] table"),
+            (
+                TWO.replace("\"B_SECRET\"", "\"app-b-secret pasted by mistake\""),
+                "secret_env entry 1 is not a variable name",
+            ),
             ("[[apps]\nname=".to_owned(), "relay.toml"),
         ];
         for (text, want) in cases {
             let err = load(&text).unwrap_err();
             assert!(err.contains(want), "{want}: {err}");
             assert_eq!(err.lines().count(), 1, "{err}");
-            assert!(!err.contains(A) && !err.contains(B));
+            assert!(
+                !err.contains(A) && !err.contains(B) && !err.contains("pasted"),
+                "{err}"
+            );
         }
     }
 

@@ -11,7 +11,9 @@
 //! - the host is compared after IDNA and case normalisation (stored lowercase, punycode);
 //!   labels are letters, digits and inner hyphens; no empty label and no trailing dot;
 //! - `*` stands for one or more characters inside one DNS label, never a dot; at most one
-//!   `*` per label; a label with a `*` is plain ASCII; no `*` in the top-level label nor
+//!   `*` per label, and only in the leftmost label (elsewhere it could stand for part of a
+//!   multi-label public suffix such as `s3.amazonaws.com`); under a registry's suffix
+//!   (`.com`) not even a partial `*` in the registrable name (`x*.com`); a label with a `*` is plain ASCII; no `*` in the top-level label nor
 //!   in an IP address;
 //! - a `*` may not cover a whole public suffix: with the Public Suffix List, a pattern is
 //!   refused when a `*` falls inside the public suffix, or when the label just left of it
@@ -269,6 +271,13 @@ pub enum PatternError {
         /// The pattern as given.
         pattern: String,
     },
+    /// A `*` in a label other than the leftmost: with the Public Suffix List's
+    /// multi-label suffixes (`s3.amazonaws.com`) it could stand for part of a suffix.
+    #[error("`{}`: a `*` may stand only in the leftmost label (e.g. `https://pr-*.preview.example.com`)", shown(.pattern))]
+    WildcardNotLeftmost {
+        /// The pattern as given.
+        pattern: String,
+    },
     /// A `*` covers a whole public suffix, where anyone can register or deploy.
     #[error("{}", public_suffix_message(.pattern, .suffix, .suggestion, *.platform))]
     PublicSuffixWildcard {
@@ -308,6 +317,7 @@ impl PatternError {
             Self::InvalidWildcardLabel { .. } => "invalid_wildcard_label",
             Self::WildcardInIp { .. } => "wildcard_in_ip",
             Self::WildcardInTld { .. } => "wildcard_in_tld",
+            Self::WildcardNotLeftmost { .. } => "wildcard_not_leftmost",
             Self::PublicSuffixWildcard { .. } => "public_suffix_wildcard",
         }
     }
@@ -416,6 +426,9 @@ fn parse_pattern(s: &str) -> Result<OriginPattern, PatternError> {
     }
     if let HostPattern::Domain(labels) = &host {
         check_public_suffix(labels, scheme, port, s)?;
+        if labels.iter().skip(1).any(Label::is_wildcard) {
+            return Err(PatternError::WildcardNotLeftmost { pattern: pattern() });
+        }
     }
     let canonical = canonical_string(scheme, &host, port);
     Ok(OriginPattern {
@@ -652,7 +665,11 @@ fn check_public_suffix(
     let suffix_part = labels.get(suffix_start..).unwrap_or_default();
     let in_suffix = suffix_part.iter().any(Label::is_wildcard);
     let registrable = suffix_start.checked_sub(1).and_then(|i| labels.get(i));
-    let bare_registrable = registrable.is_some_and(Label::is_bare_wildcard);
+    // Under a registry's suffix even a partial wildcard (`x*.com`) matches names anyone
+    // can register; under a platform's (`myapp-*-acme.vercel.app`) it is allowed, with a
+    // warning, because the platform's naming scheme scopes it.
+    let bare_registrable =
+        registrable.is_some_and(|l| l.is_bare_wildcard() || (l.is_wildcard() && !platform));
     if !in_suffix && !bare_registrable {
         return Ok(());
     }
@@ -664,7 +681,11 @@ fn check_public_suffix(
     };
     let mut suggested: Vec<String> = Vec::with_capacity(labels.len() + 1);
     for (i, label) in labels.iter().enumerate() {
-        if i + 1 == suffix_start && label.is_bare_wildcard() {
+        if i + 1 == suffix_start && label.is_wildcard() && !label.is_bare_wildcard() && !platform {
+            // `x*.com` becomes `x*.yourcompany.com`.
+            suggested.push(label.to_string());
+            suggested.push(scoped.to_owned());
+        } else if i + 1 == suffix_start && label.is_bare_wildcard() {
             // `*.com` becomes `*.yourcompany.com`: keep the subdomain wildcard the
             // operator meant, under a name they own.
             if i == 0 && !platform {
@@ -808,18 +829,6 @@ impl OriginPattern {
                          Keep the fixed parts specific to you, or use a domain you own (e.g. `https://*.preview.yourcompany.com`)"
                     ));
                 }
-                let middle = labels
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .any(|(i, l)| l.is_wildcard() && registrable_index.is_some_and(|r| i < r));
-                if middle {
-                    out.push(format!(
-                        "`{p}`: a `*` in a label other than the leftmost could stand for a label that is itself a \
-                         public suffix (as `s3` is in `s3.amazonaws.com`), letting anyone who can create names under it \
-                         receive sign-ins; prefer a single `*` in the leftmost label"
-                    ));
-                }
             }
         }
         let loopback = self.host.is_loopback();
@@ -886,8 +895,7 @@ impl Allowlist {
 
     /// Warnings for `authrelay check` about patterns that are allowed but risky: a `*`
     /// in the registrable name on a public suffix (`https://myapp-*-acme.vercel.app`:
-    /// anyone who can deploy a matching name gets sign-ins), a `*` in a middle label,
-    /// `:*` ports, plain-http loopback patterns next to public origins (what looks like
+    /// anyone who can deploy a matching name gets sign-ins), `:*` ports, plain-http loopback patterns next to public origins (what looks like
     /// production), and duplicates.
     pub fn warnings(&self) -> Vec<String> {
         let production = self.0.iter().any(|p| !p.is_loopback());
@@ -952,7 +960,12 @@ mod tests {
             ("https://*.preview.acme.dev", "ok"),
             ("https://myapp-*-acme.vercel.app", "ok"),
             ("https://*.acme.com", "ok"),
-            ("https://*.*.acme.com", "ok"),
+            ("https://*.*.acme.com", "wildcard_not_leftmost"),
+            ("https://app.*.acme.com", "wildcard_not_leftmost"),
+            ("https://*.*.amazonaws.com", "wildcard_not_leftmost"),
+            ("https://*.s3.*.amazonaws.com", "wildcard_not_leftmost"),
+            ("https://x*.com", "public_suffix_wildcard"),
+            ("https://myapp-*.co.uk", "public_suffix_wildcard"),
             ("https://pr-*.preview.acme.dev:8443", "ok"),
             ("https://*.myproject.pages.dev", "ok"),
             ("https://app.example.com:*", "ok"),
@@ -1186,8 +1199,6 @@ mod tests {
             ("https://*.myapp.com", "https://www.myapp.com/cb", true),
             ("https://*.myapp.com", "https://myapp.com/cb", false),
             ("https://*.myapp.com", "https://wwwmyapp.com/cb", false),
-            ("https://*.*.acme.com", "https://a.b.acme.com/cb", true),
-            ("https://*.*.acme.com", "https://a.acme.com/cb", false),
             ("https://a*.acme.com", "https://a.acme.com/cb", false),
             ("https://a*.acme.com", "https://ab.acme.com/cb", true),
             ("https://*a.acme.com", "https://ba.acme.com/cb", true),
@@ -1424,9 +1435,14 @@ mod tests {
             v[0]
         );
         assert!(v[0].contains("`myapp-evil-acme.vercel.app`"), "{}", v[0]);
-        let v = w("https://myapp-*.com");
-        assert_eq!(v.len(), 1, "{v:?}");
-        assert!(v[0].contains("registers a domain"), "{}", v[0]);
+        let err = "https://myapp-*.com"
+            .parse::<OriginPattern>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("use e.g. `https://myapp-*.yourcompany.com`"),
+            "{err}"
+        );
 
         let v = w("https://app.example.com:*");
         assert_eq!(v.len(), 1, "{v:?}");
@@ -1446,16 +1462,12 @@ mod tests {
         let v = w("https://app.example.com,http://localhost:*");
         assert_eq!(v.len(), 2, "{v:?}");
 
-        let v = w("https://a.*.acme.com");
-        assert_eq!(v.len(), 1, "{v:?}");
-        assert!(v[0].contains("leftmost"), "{}", v[0]);
-
         let v = w("https://a.com,https://A.com:443");
         assert_eq!(
             v,
             vec!["`https://a.com` is listed more than once".to_owned()]
         );
-        for m in w("https://myapp-*-acme.vercel.app:*,http://localhost:*,https://a.*.acme.com") {
+        for m in w("https://myapp-*-acme.vercel.app:*,http://localhost:*") {
             assert!(!m.contains('\n') && !m.contains(PLACEHOLDER), "{m}");
         }
     }
