@@ -1,0 +1,462 @@
+//! The Vercel adapter answers exactly as the actix service does.
+//!
+//! Each case sends one request twice: in-process to the adapter's handler, and over a
+//! real socket (loopback, port 0) to `authrelay::startup::Application` built from the same
+//! configuration. Status, the headers that matter and the body must be equal.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authrelay::config::Config;
+use authrelay::startup::Application;
+use authrelay_client::authjs::{self, AuthJsKey};
+use authrelay_client::native::{self, NativeKey};
+use authrelay_client::target::Target;
+use authrelay_client::Secret;
+use authrelay_vercel::{handle, Relay, PATH_PARAM};
+use http_body_util::Full;
+use hyper::body::Bytes;
+
+const SECRET: &str = "vercel-test-secret-0123456789abcdef0";
+const OLD_SECRET: &str = "vercel-test-old-secret-0123456789abc";
+const PREVIEW: &str = "https://pr-7.preview.example.com/api/auth/callback/github";
+const APPLE_PREVIEW: &str = "https://pr-7.preview.example.com/api/auth/callback/apple";
+
+/// Headers compared between the two; anything else (date, content-length) may differ.
+const COMPARED: [&str; 8] = [
+    "location",
+    "content-type",
+    "cache-control",
+    "referrer-policy",
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "allow",
+];
+
+fn env() -> HashMap<String, String> {
+    [
+        ("AUTH_SECRET", SECRET),
+        ("AUTH_SECRET_1", OLD_SECRET),
+        ("AUTH_URL", "https://auth.example.test/api/auth"),
+        (
+            "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+            "https://*.preview.example.com,http://localhost:*",
+        ),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn native_state(secret: &str, target: &str) -> String {
+    let key = NativeKey::derive(&Secret::new(secret).unwrap());
+    native::sign(&key, &Target::parse(target).unwrap(), now(), 600, [7; 16]).unwrap()
+}
+
+fn authjs_state(origin: &str) -> String {
+    let key = AuthJsKey::derive(&Secret::new(SECRET).unwrap());
+    authjs::encrypt(&key, &authjs::new_claims(origin, now(), 900))
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// What a response said, as far as the comparison goes.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    status: u16,
+    headers: Vec<(&'static str, Option<String>)>,
+    body: String,
+}
+
+/// One request, in a form both clients can send.
+struct Req<'a> {
+    method: &'a str,
+    /// Path and query.
+    target: String,
+    headers: Vec<(&'a str, String)>,
+    body: String,
+}
+
+impl<'a> Req<'a> {
+    fn get(target: String) -> Self {
+        Self {
+            method: "GET",
+            target,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    fn post_form(target: String, body: String) -> Self {
+        Self {
+            method: "POST",
+            target,
+            headers: vec![(
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            )],
+            body,
+        }
+    }
+
+    fn header(mut self, name: &'a str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+struct Both {
+    relay: Relay,
+    port: u16,
+    client: reqwest::Client,
+}
+
+impl Both {
+    async fn start() -> Self {
+        let config = Config::from_vars(env()).expect("the test configuration is valid");
+        let app = Application::build(config.clone()).expect("the relay binds port 0");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            relay: Relay::from_config(config),
+            port,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    async fn adapter(&self, req: &Req<'_>) -> Seen {
+        self.adapter_with(&self.relay, req).await
+    }
+
+    async fn adapter_with(&self, relay: &Relay, req: &Req<'_>) -> Seen {
+        let mut b = hyper::Request::builder()
+            .method(req.method)
+            .uri(req.target.as_str());
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            b = b.header("host", self.host());
+        }
+        for (k, v) in &req.headers {
+            b = b.header(*k, v.as_str());
+        }
+        let r = handle(
+            relay,
+            b.body(Full::new(Bytes::from(req.body.clone()))).unwrap(),
+        )
+        .await;
+        Seen {
+            status: r.status().as_u16(),
+            headers: COMPARED
+                .iter()
+                .map(|&n| {
+                    let v = r.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+                    (n, v)
+                })
+                .collect(),
+            // The HTTP server sends no body in answer to HEAD.
+            body: if req.method == "HEAD" {
+                String::new()
+            } else {
+                r.into_body()
+            },
+        }
+    }
+
+    async fn service(&self, req: &Req<'_>) -> Seen {
+        let url = format!("http://{}{}", self.host(), req.target);
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
+        let mut b = self.client.request(method, url);
+        for (k, v) in &req.headers {
+            b = b.header(*k, v.as_str());
+        }
+        let r = b
+            .body(req.body.clone())
+            .send()
+            .await
+            .expect("the relay answers");
+        Seen {
+            status: r.status().as_u16(),
+            headers: COMPARED
+                .iter()
+                .map(|&n| {
+                    let v = r.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+                    (n, v)
+                })
+                .collect(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    /// Sends the request to both and asserts they answered alike; returns the answer.
+    async fn same(&self, req: Req<'_>) -> Seen {
+        let a = self.adapter(&req).await;
+        let s = self.service(&req).await;
+        assert_eq!(
+            a, s,
+            "adapter and service differ for {} {}",
+            req.method, req.target
+        );
+        a
+    }
+}
+
+fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
+    seen.headers
+        .iter()
+        .find(|(k, _)| *k == name)
+        .and_then(|(_, v)| v.as_deref())
+}
+
+#[tokio::test]
+async fn a_valid_native_state_redirects_to_the_same_location() {
+    let both = Both::start().await;
+    let state = native_state(SECRET, PREVIEW);
+    let seen = both
+        .same(Req::get(format!(
+            "/api/auth/callback/github?code=abc%2B1&state={state}&iss=https%3A%2F%2Fgithub.com"
+        )))
+        .await;
+    assert_eq!(seen.status, 302);
+    let location = header(&seen, "location").unwrap();
+    assert!(location.starts_with(PREVIEW), "{location}");
+    assert!(location.contains("code=abc%2B1"), "{location}");
+    assert_eq!(header(&seen, "cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn an_older_secret_and_an_authjs_state_redirect_alike() {
+    let both = Both::start().await;
+    let old = native_state(OLD_SECRET, PREVIEW);
+    let seen = both
+        .same(Req::get(format!(
+            "/api/auth/callback/github?code=c&state={old}"
+        )))
+        .await;
+    assert_eq!(seen.status, 302);
+    let authjs = authjs_state(PREVIEW);
+    let seen = both
+        .same(Req::get(format!(
+            "/api/auth/callback/github?state={}&code=c",
+            enc(&authjs)
+        )))
+        .await;
+    assert_eq!(seen.status, 302);
+}
+
+#[tokio::test]
+async fn refusals_have_the_same_status_and_json() {
+    let both = Both::start().await;
+    let outside = native_state(SECRET, "https://evil.example.net/api/auth/callback/github");
+    let forged = native_state(
+        "someone-elses-secret-0123456789abcdef",
+        "https://pr-7.preview.example.com/api/auth/callback/github",
+    );
+    let cases = [
+        (
+            format!("/api/auth/callback/github?code=c&state={outside}"),
+            403,
+            "target_not_allowed",
+        ),
+        (
+            format!("/api/auth/callback/github?code=c&state={forged}"),
+            403,
+            "state_invalid",
+        ),
+        (
+            "/api/auth/callback/github?code=c".to_owned(),
+            400,
+            "state_missing",
+        ),
+        (
+            "/api/auth/callback/git%20hub?state=x".to_owned(),
+            400,
+            "provider_invalid",
+        ),
+        // The segment is not decoded: an encoded provider id is not a provider id.
+        (
+            format!(
+                "/api/auth/callback/git%68ub?code=c&state={}",
+                native_state(SECRET, PREVIEW)
+            ),
+            400,
+            "provider_invalid",
+        ),
+        (
+            "/api/auth/callback/github?state=%zz".to_owned(),
+            400,
+            "params_malformed",
+        ),
+        ("/nowhere".to_owned(), 404, "not_found"),
+    ];
+    for (target, status, code) in cases {
+        let seen = both
+            .same(Req::get(target).header("accept", "application/json"))
+            .await;
+        assert_eq!(seen.status, status, "{code}");
+        let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
+        assert_eq!(body["error"], code);
+        assert!(header(&seen, "location").is_none());
+    }
+    // And the HTML page, for a browser.
+    let seen = both
+        .same(Req::get(format!(
+            "/api/auth/callback/github?code=c&state={outside}"
+        )))
+        .await;
+    assert!(header(&seen, "content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(header(&seen, "content-security-policy").is_some());
+}
+
+#[tokio::test]
+async fn the_relay_itself_is_refused_alike_by_host() {
+    let both = Both::start().await;
+    // A preview whose host is the host the request was addressed to is the relay.
+    let state = native_state(SECRET, PREVIEW);
+    let seen = both
+        .same(
+            Req::get(format!("/api/auth/callback/github?code=c&state={state}"))
+                .header("host", "pr-7.preview.example.com")
+                .header("accept", "application/json"),
+        )
+        .await;
+    let body: serde_json::Value = serde_json::from_str(&seen.body).unwrap();
+    assert_eq!(body["error"], "target_is_relay", "{seen:?}");
+}
+
+#[tokio::test]
+async fn form_post_gives_the_same_page() {
+    let both = Both::start().await;
+    let state = native_state(SECRET, APPLE_PREVIEW);
+    let body = format!(
+        "code=c1&state={state}&user={}",
+        enc(r#"{"name":{"firstName":"A"}}"#)
+    );
+    let seen = both
+        .same(Req::post_form("/api/auth/callback/apple".to_owned(), body))
+        .await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.body.contains(APPLE_PREVIEW), "{}", seen.body);
+    assert!(header(&seen, "content-security-policy").is_some());
+    // Too large, and not a form.
+    let huge = format!(
+        "state={state}&pad={}",
+        "a".repeat(authrelay_vercel::MAX_BODY)
+    );
+    let seen = both
+        .same(
+            Req::post_form("/api/auth/callback/apple".to_owned(), huge)
+                .header("accept", "application/json"),
+        )
+        .await;
+    assert!(seen.body.contains("body_too_large"), "{}", seen.body);
+    let mut not_form = Req::post_form("/api/auth/callback/apple".to_owned(), "{}".to_owned());
+    not_form.headers = vec![("content-type", "application/json".to_owned())];
+    let seen = both.same(not_form).await;
+    assert_eq!(seen.status, 415);
+}
+
+#[tokio::test]
+async fn other_methods_and_health_answer_alike() {
+    let both = Both::start().await;
+    let mut put = Req::get("/api/auth/callback/github".to_owned());
+    put.method = "PUT";
+    let seen = both.same(put).await;
+    assert_eq!(seen.status, 405);
+    assert_eq!(header(&seen, "allow"), Some("GET, POST"));
+    let mut head = Req::get("/api/auth/callback/github?code=c".to_owned());
+    head.method = "HEAD";
+    let seen = both.same(head).await;
+    assert_eq!(seen.status, 400);
+    let mut post_health = Req::get("/healthz".to_owned());
+    post_health.method = "POST";
+    let seen = both.same(post_health).await;
+    assert_eq!(seen.status, 404);
+    let seen = both.same(Req::get("/healthz".to_owned())).await;
+    assert_eq!((seen.status, seen.body.as_str()), (200, "ok\n"));
+    let seen = both.same(Req::get("/readyz".to_owned())).await;
+    assert_eq!(seen.status, 200);
+}
+
+#[tokio::test]
+async fn a_rewritten_request_is_routed_by_the_carried_path_which_is_never_forwarded() {
+    let both = Both::start().await;
+    let state = native_state(SECRET, PREVIEW);
+    let original = format!("/api/auth/callback/github?code=c&state={state}");
+    let expected = both.service(&Req::get(original)).await;
+    assert_eq!(expected.status, 302);
+    // What the function may see behind `vercel.json`'s rewrite.
+    let rewritten =
+        format!("/api/authrelay?code=c&state={state}&{PATH_PARAM}=/api/auth/callback/github");
+    let seen = both.adapter(&Req::get(rewritten)).await;
+    assert_eq!(seen, expected);
+    assert!(!header(&seen, "location").unwrap().contains(PATH_PARAM));
+    // The same for a form post, whose query must otherwise be empty.
+    let state = native_state(SECRET, APPLE_PREVIEW);
+    let form = format!("code=c1&state={state}");
+    let expected = both
+        .service(&Req::post_form(
+            "/api/auth/callback/apple".to_owned(),
+            form.clone(),
+        ))
+        .await;
+    let rewritten = format!("/api/authrelay?{PATH_PARAM}=/api/auth/callback/apple");
+    let seen = both.adapter(&Req::post_form(rewritten, form)).await;
+    assert_eq!(seen, expected);
+    // And health behind its rewrite.
+    let seen = both
+        .adapter(&Req::get(format!("/api/authrelay?{PATH_PARAM}=/healthz")))
+        .await;
+    assert_eq!((seen.status, seen.body.as_str()), (200, "ok\n"));
+}
+
+#[tokio::test]
+async fn a_misconfigured_deployment_answers_503_configuration_error() {
+    let both = Both::start().await;
+    let mut bad = env();
+    bad.insert("AUTH_SECRET".into(), "too-short".into());
+    let relay = Relay::from_vars(bad);
+    let reason = relay.config_error().expect("the configuration is refused");
+    assert!(reason.contains("AUTH_SECRET"), "{reason}");
+    assert!(
+        !reason.contains("too-short"),
+        "the reason never shows the value"
+    );
+    for target in [
+        "/api/auth/callback/github?code=c&state=x",
+        "/healthz",
+        "/readyz",
+    ] {
+        let seen = both
+            .adapter_with(&relay, &Req::get(target.to_owned()))
+            .await;
+        assert_eq!(seen.status, 503, "{target}");
+        assert_eq!(seen.body, r#"{"error":"configuration_error"}"#);
+        assert_eq!(header(&seen, "content-type"), Some("application/json"));
+        assert_eq!(header(&seen, "cache-control"), Some("no-store"));
+    }
+}
