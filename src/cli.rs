@@ -264,12 +264,34 @@ fn print_dev_banner(config: &Config, port: u16, generated_secret: bool) {
         "  callback URL to register: {}",
         config.callback_url("github")
     );
+    // The secret is shown only when this process made it up; one from the environment
+    // is the operator's and stays off the screen.
+    let secret = if generated_secret {
+        format!(
+            "AUTH_SECRET='{}' ",
+            config.secrets.signing().expose_secret()
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  for `authrelay check`, `sign` and `inspect` in another shell:\n    export {secret}AUTH_URL='{}' AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS='{DEV_ALLOWED_ORIGINS}'",
+        config.public_url
+    );
     let _ = writeln!(out, "  allowed origins:          {DEV_ALLOWED_ORIGINS}");
-    let _ = writeln!(out, "  try a bounce (it answers 302 to {preview}):");
+    let _ = writeln!(
+        out,
+        "  try a bounce within 10 minutes (the state expires; it answers 302 to {preview}):"
+    );
     let _ = writeln!(
         out,
         "    curl -i 'http://127.0.0.1:{port}{}/callback/github?code=test-code&state={state}'",
         config.base_path
+    );
+    let _ = writeln!(
+        out,
+        "  and see what its state holds:\n    authrelay inspect '{state}'"
     );
     let _ = out.flush();
 }
@@ -295,10 +317,15 @@ fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
     if parsed.callback_provider() != Some(provider) {
         return fail(format!("--target's path must end in /callback/{provider}"));
     }
-    if ttl == 0 || ttl > config::MAX_STATE_MAX_AGE {
+    // A state must outlive no relay's AUTH_STATE_MAX_AGE, or the relay refuses it.
+    let max_age = std::env::var("AUTH_STATE_MAX_AGE")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_STATE_MAX_AGE)
+        .min(config::MAX_STATE_MAX_AGE);
+    if ttl == 0 || ttl > max_age {
         return fail(format!(
-            "--ttl must be between 1 and {} seconds",
-            config::MAX_STATE_MAX_AGE
+            "--ttl must be between 1 and {max_age} seconds (the relay's AUTH_STATE_MAX_AGE)"
         ));
     }
     let state = match format {

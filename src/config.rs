@@ -456,7 +456,7 @@ fn parse_secrets(raw: &RawEnv) -> Result<Secrets, ConfigError> {
     if raw.auth_secret.is_none() {
         return Err(ConfigError::Missing {
             name: "AUTH_SECRET",
-            hint: "set it to a random string of at least 32 characters (make one with `authrelay secret`)",
+            hint: "set it to a random string of at least 32 characters (make one with `authrelay secret`), or try `authrelay serve --dev`",
         });
     }
     let mut secrets = Vec::new();
@@ -605,7 +605,8 @@ impl Config {
             name: ORIGINS,
             hint: "list the preview origins to allow, e.g. https://*.preview.example.com (there is no allow-all)",
         })?;
-        let allowlist = Allowlist::parse(&list).map_err(|e| invalid(ORIGINS, format!(": {e}")))?;
+        let allowlist = Allowlist::parse(&list)
+            .map_err(|e| invalid(ORIGINS, format!("has a bad pattern: {e}")))?;
         let base_path = settings.base_path.clone();
         let max_age = settings.state_max_age;
         Ok(Self::for_app(

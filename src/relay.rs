@@ -159,7 +159,7 @@ impl Refusal {
             Self::StateMissing => "The sign-in callback carries no state, so the relay cannot tell where the sign-in began.",
             Self::StateDuplicated => "The sign-in callback carries more than one state.",
             Self::StateMalformed => "The sign-in state could not be read.",
-            Self::StateInvalid => "The sign-in state is not signed by a secret this relay trusts.",
+            Self::StateInvalid => "The sign-in state does not verify with this relay's secrets, or breaks one of its rules.",
             Self::StateExpired => "The sign-in took too long and its state has expired. Start the sign-in again.",
             Self::StateOtherApp => "The sign-in state was made for another app on this relay.",
             Self::TargetInvalid => "The sign-in state points to an address that is not a valid callback URL.",

@@ -107,8 +107,11 @@ impl Application {
                         .iter()
                         .fold(DefaultHeaders::new(), |h, &pair| h.add(pair)),
                 )
+                // HEAD too: uptime checkers use it.
                 .route("/healthz", web::get().to(routes::healthz))
+                .route("/healthz", web::head().to(routes::healthz))
                 .route("/readyz", web::get().to(routes::readyz))
+                .route("/readyz", web::head().to(routes::readyz))
                 .route("/metrics", web::get().to(routes::metrics))
                 // Callback paths depend on the loaded apps, which a reload changes, so
                 // they are routed by the handler rather than by actix.

@@ -11,6 +11,8 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: log files and collectors get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // A failed write is reported with `eprintln!`, which panics when standard error
         // is a closed pipe: logging is best effort and must never stop the relay.
         .log_internal_errors(false);

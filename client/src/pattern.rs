@@ -169,7 +169,7 @@ pub enum PatternError {
         pattern: String,
     },
     /// No `scheme://`.
-    #[error("`{}` has no scheme; write it as `https://{}`", shown(.pattern), shown(without_scheme_remnant(.pattern)))]
+    #[error("{}", missing_scheme_message(.pattern))]
     MissingScheme {
         /// The pattern as given.
         pattern: String,
@@ -343,6 +343,25 @@ fn shown(pattern: &str) -> String {
 
 /// What is left of a pattern without `://` once slashes and a mangled `https:` are
 /// removed, for the suggested fix (`//a.com` and `https:/a.com` become `a.com`).
+fn missing_scheme_message(pattern: &str) -> String {
+    let rest = without_scheme_remnant(pattern);
+    // A bare `*` (an attempt at allow-all) would get a hint that is refused in turn.
+    if rest.contains('.') && !rest.starts_with("*.")
+        || rest.starts_with("*.") && rest.matches('.').count() >= 2
+    {
+        format!(
+            "`{}` has no scheme; write it as `https://{}`",
+            shown(pattern),
+            shown(rest)
+        )
+    } else {
+        format!(
+            "`{}` has no scheme: write `https://host[:port]`, e.g. `https://*.preview.example.com` (there is no allow-all)",
+            shown(pattern)
+        )
+    }
+}
+
 fn without_scheme_remnant(pattern: &str) -> &str {
     let rest = pattern.trim_start_matches('/');
     let rest = match rest.split_once(':') {
