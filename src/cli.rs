@@ -177,7 +177,7 @@ fn serve(dev: bool, config_file: Option<PathBuf>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let names: Vec<String> = apps.apps().iter().map(|a| a.name.clone()).collect();
         let app = match Application::build_apps(apps) {
             Ok(a) => a,
@@ -202,7 +202,10 @@ fn serve(dev: bool, config_file: Option<PathBuf>) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("server error: {e}")),
         }
-    })
+    });
+    // The log writer may still hold the last lines.
+    telemetry::flush();
+    code
 }
 
 /// SIGHUP reloads a config file. Without one there is nothing to re-read (a process's

@@ -308,7 +308,7 @@ impl Settings {
             .auth_url
             .as_deref()
             .and_then(|u| Url::parse(u.trim()).ok())
-            .is_some_and(|u| u.path().trim_end_matches('/') != "");
+            .is_some_and(|u| !u.path().trim_end_matches('/').is_empty());
         let (public_url, base_path) = parse_public_url(raw.auth_url.clone())?;
         let trust_host = parse_bool("AUTH_TRUST_HOST", raw.auth_trust_host.clone())?;
         let host: IpAddr = match &raw.host {

@@ -19,6 +19,11 @@ use crate::service::{self, Apps, Route};
 /// The largest callback body read, in bytes.
 pub const MAX_BODY: usize = crate::relay::MAX_PARAMS_LEN;
 
+/// How long a callback body may take to arrive once the request head is in. The head has
+/// its own deadline (`client_request_timeout`); without this one a client that announces a
+/// body and then trickles or stops holds its connection for ever.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Shared state of the running service.
 pub struct AppState {
     /// The apps, swapped whole on reload.
@@ -127,16 +132,37 @@ pub async fn dispatch(
         }
     };
     let body = match method {
-        CallbackMethod::Post => match read_body(payload, MAX_BODY).await {
-            Some(b) => b,
-            None => {
-                let outcome = Outcome {
-                    app: Some(app.name.clone()),
-                    ..Outcome::refused(Refusal::BodyTooLarge)
-                };
-                return finish(&state, started, outcome, json);
+        CallbackMethod::Post => {
+            // A body announced over the limit is refused before any of it is read.
+            let announced = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let read = if announced.is_some_and(|n| n > MAX_BODY as u64) {
+                Ok(None)
+            } else {
+                tokio::time::timeout(BODY_TIMEOUT, read_body(payload, MAX_BODY)).await
+            };
+            match read {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    let outcome = Outcome {
+                        app: Some(app.name.clone()),
+                        ..Outcome::refused(Refusal::BodyTooLarge)
+                    };
+                    return finish(&state, started, outcome, json);
+                }
+                Err(_elapsed) => {
+                    let outcome = Outcome {
+                        app: Some(app.name.clone()),
+                        detail: Some("body_timeout"),
+                        ..Outcome::refused(Refusal::ParamsMalformed)
+                    };
+                    return finish(&state, started, outcome, json);
+                }
             }
-        },
+        }
         CallbackMethod::Get => Vec::new(),
     };
     let content_type = req

@@ -1,5 +1,6 @@
 //! Black-box tests of the relay: one test binary, the real app on real sockets.
 
+mod adversarial;
 mod callback_get;
 mod cli;
 mod form_post;
@@ -9,3 +10,4 @@ mod hostile_targets;
 mod multi_app;
 mod refusals;
 mod rotation;
+mod startup_env;
