@@ -19,6 +19,6 @@ for t in "${targets[@]}"; do
   bin="$tdir/x86_64-unknown-linux-gnu/release/$t"
   echo "==> $t for ${secs}s"
   "$bin" "corpus/$t" "corpus-raw/$t" -max_total_time="$secs" -print_final_stats=1 \
-    -artifact_prefix="artifacts/$t/" -rss_limit_mb=2048 2>&1 | tee "/tmp/fuzz-$t.log" \
+    -artifact_prefix="artifacts/$t/" -rss_limit_mb=2048 2>&1 | tee "${TMPDIR:-/tmp}/fuzz-$t.log" \
     | grep -E '^#[0-9]+ +(INITED|DONE)|stat::|==ERROR|panicked|SUMMARY' || true
 done
