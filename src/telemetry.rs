@@ -51,6 +51,8 @@ pub fn flush() {
 /// slows the relay down rather than growing without bound or dropping lines).
 const MAX_BUFFERED: usize = 1 << 20;
 
+/// The most buffer capacity kept between batches.
+const KEPT_CAPACITY: usize = 64 << 10;
 /// A batch larger than this (a few callback lines) counts as busy.
 const BUSY_BATCH: usize = 2048;
 /// How long the writer thread lets lines gather after a busy batch.
@@ -140,8 +142,10 @@ impl Sink {
                 std::thread::sleep(BUSY_PAUSE);
             }
             batch.clear();
-            if batch.capacity() > MAX_BUFFERED {
-                batch = Vec::new();
+            // A burst (the thread descheduled for a while) leaves a large buffer behind;
+            // give it back rather than keep the high-water mark for ever.
+            if batch.capacity() > KEPT_CAPACITY {
+                batch = Vec::with_capacity(KEPT_CAPACITY);
             }
             st = self.lock();
         }

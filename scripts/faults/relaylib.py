@@ -4,6 +4,7 @@ Only loopback is ever contacted, and every loop in these tools is bounded in cou
 time and stops by itself.
 """
 
+import atexit
 import os
 import socket
 import subprocess
@@ -50,6 +51,9 @@ class Relay:
         self.log_path = os.path.join(OUT, f"{name}.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=self.log)
+        # Whatever happens to the tool (an exception, a failed check), the relay it
+        # started is stopped when it exits.
+        atexit.register(self.stop)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
