@@ -393,6 +393,42 @@ fn shadows_callback_params(target: &Target) -> bool {
         .any(|(k, _)| CALLBACK_PARAMS.iter().any(|p| k.eq_ignore_ascii_case(p)))
 }
 
+/// The host a request was addressed to, as far as the relay may believe it: the first
+/// `X-Forwarded-Host` value with `AUTH_TRUST_HOST`, else `Host`. Every adapter uses this.
+pub fn request_host<'a>(
+    host: Option<&'a str>,
+    forwarded_host: Option<&'a str>,
+    trust_host: bool,
+) -> Option<&'a str> {
+    let forwarded = forwarded_host
+        .filter(|_| trust_host)
+        .and_then(|v| v.split(',').next());
+    forwarded.or(host)
+}
+
+impl Outcome {
+    /// The one log event per callback, the same from every adapter. Never code, state or
+    /// secrets: only what the outcome holds.
+    pub fn log(&self, elapsed: std::time::Duration) {
+        tracing::info!(
+            app = self.app.as_deref().unwrap_or(""),
+            outcome = self.outcome_label(),
+            reason = self.reason_label(),
+            detail = self.detail.unwrap_or(""),
+            provider = self
+                .provider
+                .as_deref()
+                .or(self.path_provider.as_deref())
+                .unwrap_or("unknown"),
+            target_host = self.target_host.as_deref().unwrap_or(""),
+            format = self.format.map_or("none", |f| f.as_str()),
+            secret = self.secret.as_deref().unwrap_or(""),
+            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            "callback"
+        );
+    }
+}
+
 /// The relay's decision for a callback at time `now` (Unix seconds).
 pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
     let mut outcome = decide_unnamed(req, config, now);

@@ -96,13 +96,12 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Option<Vec<u8>> {
 }
 
 fn request_host(req: &HttpRequest, trust_host: bool) -> Option<&str> {
-    let headers = req.headers();
-    let forwarded = trust_host
-        .then(|| headers.get("x-forwarded-host"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next());
-    forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    crate::relay::request_host(
+        header(header::HOST),
+        header(header::HeaderName::from_static("x-forwarded-host")),
+        trust_host,
+    )
 }
 
 /// Every path but the fixed routes: a callback of one of the loaded apps, or a 404.
@@ -185,23 +184,7 @@ fn finish(state: &AppState, started: Instant, outcome: Outcome, json: bool) -> H
     let response = to_response(answer::answer(&outcome, json));
     let elapsed = started.elapsed();
     state.metrics.observe(&outcome, elapsed.as_secs_f64());
-    // One event per callback. Never code, state or secrets: only what Outcome holds.
-    tracing::info!(
-        app = outcome.app.as_deref().unwrap_or(""),
-        outcome = outcome.outcome_label(),
-        reason = outcome.reason_label(),
-        detail = outcome.detail.unwrap_or(""),
-        provider = outcome
-            .provider
-            .as_deref()
-            .or(outcome.path_provider.as_deref())
-            .unwrap_or("unknown"),
-        target_host = outcome.target_host.as_deref().unwrap_or(""),
-        format = outcome.format.map_or("none", |f| f.as_str()),
-        secret = outcome.secret.as_deref().unwrap_or(""),
-        latency_us = elapsed.as_micros() as u64,
-        "callback"
-    );
+    outcome.log(elapsed);
     response
 }
 
@@ -214,23 +197,8 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: a configuration is loaded and the relay can serve callbacks.
 pub async fn readyz(state: web::Data<Arc<AppState>>) -> HttpResponse {
-    let apps = state.apps.load();
-    let list: Vec<_> = apps
-        .apps()
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "name": a.name,
-                "base_path": a.base_path,
-                "secrets": a.secrets.names().len(),
-            })
-        })
-        .collect();
-    HttpResponse::Ok().json(serde_json::json!({
-        "status": "ready",
-        "generation": state.generation.load(Ordering::SeqCst),
-        "apps": list,
-    }))
+    let generation = state.generation.load(Ordering::SeqCst);
+    HttpResponse::Ok().json(state.apps.load().readiness(generation))
 }
 
 /// `GET /metrics`: Prometheus text.

@@ -282,6 +282,23 @@ impl Apps {
         Route::None
     }
 
+    /// The `/readyz` body: the generation and each app's name, base path and number of
+    /// secrets (never the secrets).
+    pub fn readiness(&self, generation: u64) -> serde_json::Value {
+        let list: Vec<_> = self
+            .apps
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "name": a.name,
+                    "base_path": a.base_path,
+                    "secrets": a.secrets.names().len(),
+                })
+            })
+            .collect();
+        serde_json::json!({ "status": "ready", "generation": generation, "apps": list })
+    }
+
     /// Another app whose secrets verify this state, to say so in the refusal.
     pub fn other_app_for_state(&self, this: &Config, state: &str, now: u64) -> Option<&Config> {
         self.apps

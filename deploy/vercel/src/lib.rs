@@ -153,11 +153,11 @@ fn header_str<B>(req: &Request<B>, name: impl header::AsHeaderName) -> Option<&s
 
 /// `Host`, or with `AUTH_TRUST_HOST` the first `X-Forwarded-Host` value: as the service.
 fn request_host<B>(req: &Request<B>, trust_host: bool) -> Option<&str> {
-    let forwarded = trust_host
-        .then(|| header_str(req, "x-forwarded-host"))
-        .flatten()
-        .and_then(|v| v.split(',').next());
-    forwarded.or_else(|| header_str(req, header::HOST))
+    authrelay::relay::request_host(
+        header_str(req, header::HOST),
+        header_str(req, "x-forwarded-host"),
+        trust_host,
+    )
 }
 
 /// Turns a framework-neutral [`Answer`] into a response, as the service's `to_response`.
@@ -285,45 +285,13 @@ where
 /// `/readyz`, as the service answers it. A function instance reads its configuration once,
 /// so its generation is always 1.
 fn readyz(apps: &Apps) -> Answer {
-    let list: Vec<_> = apps
-        .apps()
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "name": a.name,
-                "base_path": a.base_path,
-                "secrets": a.secrets.names().len(),
-            })
-        })
-        .collect();
-    plain(
-        200,
-        "application/json",
-        serde_json::json!({ "status": "ready", "generation": 1, "apps": list }).to_string(),
-    )
+    plain(200, "application/json", apps.readiness(1).to_string())
 }
 
 fn finish(started: Instant, outcome: Outcome, json: bool) -> Response<String> {
     let response = to_response(answer::answer(&outcome, json));
     let elapsed = started.elapsed();
-    // The service's one event per callback, with the same fields. Never code, state or
-    // secrets: only what Outcome holds.
-    tracing::info!(
-        app = outcome.app.as_deref().unwrap_or(""),
-        outcome = outcome.outcome_label(),
-        reason = outcome.reason_label(),
-        detail = outcome.detail.unwrap_or(""),
-        provider = outcome
-            .provider
-            .as_deref()
-            .or(outcome.path_provider.as_deref())
-            .unwrap_or("unknown"),
-        target_host = outcome.target_host.as_deref().unwrap_or(""),
-        format = outcome.format.map_or("none", |f| f.as_str()),
-        secret = outcome.secret.as_deref().unwrap_or(""),
-        latency_us = elapsed.as_micros() as u64,
-        "callback"
-    );
+    outcome.log(elapsed);
     response
 }
 
