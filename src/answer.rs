@@ -3,6 +3,8 @@
 //! The actix service and the serverless adapter both turn a [`Decision`] into a response
 //! through [`answer`], so they cannot drift apart.
 
+use std::borrow::Cow;
+
 use crate::page;
 use crate::relay::{Decision, Outcome, Refusal};
 
@@ -17,8 +19,8 @@ pub const COMMON_HEADERS: [(&str, &str); 2] = [
 pub struct Answer {
     /// The status code.
     pub status: u16,
-    /// Headers, lowercase names; [`COMMON_HEADERS`] included.
-    pub headers: Vec<(&'static str, String)>,
+    /// Headers, lowercase names; [`COMMON_HEADERS`] included. Fixed values are borrowed.
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// The body.
     pub body: String,
 }
@@ -29,13 +31,13 @@ impl Answer {
             status,
             headers: COMMON_HEADERS
                 .iter()
-                .map(|(k, v)| (*k, (*v).to_owned()))
+                .map(|&(k, v)| (k, Cow::Borrowed(v)))
                 .collect(),
             body: String::new(),
         }
     }
 
-    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    fn header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
@@ -45,7 +47,7 @@ impl Answer {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 

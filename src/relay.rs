@@ -274,6 +274,14 @@ pub fn parse_params(raw: &[u8]) -> Result<Vec<(String, String)>, Refusal> {
 }
 
 fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
+    // A state or a code is printable ASCII without '%' or '+': it is its own decoding,
+    // and one scan that vectorises tells so (the checks below would all pass).
+    if raw
+        .iter()
+        .all(|&b| (0x21..0x7f).contains(&b) && b != b'%' && b != b'+')
+    {
+        return String::from_utf8(raw.to_vec()).map_err(|_| Refusal::ParamsMalformed);
+    }
     // A '%' not followed by two hex digits is malformed: lenient decoders pass it through,
     // which would make the relay forward something other than what it checked.
     let mut i = 0;
@@ -291,11 +299,7 @@ fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
             i += 1;
         }
     }
-    // Every byte is now printable ASCII or part of a valid escape. Without '%' or '+' the
-    // component is its own decoding (a state, a code): one copy, no decoding pass.
-    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
-        return String::from_utf8(raw.to_vec()).map_err(|_| Refusal::ParamsMalformed);
-    }
+    // Every byte is now printable ASCII or part of a valid escape, with a '%' or '+'.
     let plus_as_space: Vec<u8> = raw
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })

@@ -1,5 +1,6 @@
 //! HTTP adapters over [`crate::relay::decide`].
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt as _;
 
@@ -58,16 +60,35 @@ pub fn to_response(a: Answer) -> HttpResponse {
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = HttpResponse::build(status);
     for (name, value) in a.headers {
-        match HeaderValue::from_str(&value) {
-            Ok(v) => {
+        // Every value is checked; an owned one (a Location) is handed over without a copy.
+        let value = match value {
+            Cow::Borrowed(v) => HeaderValue::from_str(v).ok(),
+            Cow::Owned(v) => HeaderValue::from_maybe_shared(Bytes::from(v)).ok(),
+        };
+        match (header_name(name), value) {
+            (Some(name), Some(v)) => {
                 r.insert_header((name, v));
             }
             // Never send a redirect (or anything else) whose header could not be carried
             // faithfully.
-            Err(_) => return to_response(answer::refusal(Refusal::TargetInvalid, false)),
+            _ => return to_response(answer::refusal(Refusal::TargetInvalid, false)),
         }
     }
     r.body(a.body)
+}
+
+/// The header names answers use, without parsing them again for every response.
+fn header_name(name: &str) -> Option<header::HeaderName> {
+    Some(match name {
+        "location" => header::LOCATION,
+        "cache-control" => header::CACHE_CONTROL,
+        "referrer-policy" => header::REFERRER_POLICY,
+        "content-type" => header::CONTENT_TYPE,
+        "content-security-policy" => header::CONTENT_SECURITY_POLICY,
+        "x-content-type-options" => header::X_CONTENT_TYPE_OPTIONS,
+        "x-frame-options" => header::X_FRAME_OPTIONS,
+        other => return header::HeaderName::from_bytes(other.as_bytes()).ok(),
+    })
 }
 
 /// The refusal response: JSON for `Accept: application/json`, else the HTML page.

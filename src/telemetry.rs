@@ -1,197 +1,415 @@
 //! Logging setup.
 //!
-//! Log lines go to standard error through a small buffer that one writer thread drains:
-//! a request appends its line and moves on, and the writer thread writes whatever has
-//! gathered in one `write`. When the relay is idle each line is written as soon as it is
-//! made (the writer thread is woken for it); under load, lines are written in batches,
-//! at most 2 ms late, instead of one system call per callback, which was about a sixth of a callback's CPU
-//! time (`docs/performance.md`). [`flush`] writes what is left before the process exits,
-//! and a panic flushes before the panic message.
+//! Log lines go to standard error through `tracing-appender`'s non-blocking writer: a
+//! request hands its line to a bounded channel and moves on, and one `log-writer` thread
+//! writes them. That thread collects what has gathered in [`Batches`] and writes it with
+//! one `write`; under load it lets the next batch gather for a moment (at most 2 ms)
+//! instead of being woken for every line, which is what makes the hand-off cheaper than
+//! the one system call per callback it replaces (`docs/performance.md`). When the
+//! channel is full a request waits: logging slows the relay down rather than drop lines
+//! or grow without bound. [`flush`] writes what is left before the process exits, and a
+//! panic flushes before the panic message.
+//!
+//! `LOG_FORMAT=json` lines are made by [`JsonLines`], which writes the same object as
+//! `tracing-subscriber`'s JSON formatter with `flatten_event(true)` (a test compares the
+//! two byte for byte) straight into the line, without the intermediate strings and
+//! `serde` adaptors that were a tenth of a callback's CPU time.
 
-use std::io::Write as _;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::fmt::{self, Write as _};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_log::NormalizeEvent as _;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
+
+/// The most lines waiting for the writer thread; past it, a request waits for room.
+const MAX_LINES: usize = 4096;
+/// A batch larger than this (a few callback lines) means the relay is busy.
+const BUSY_BATCH: usize = 2048;
+/// How long the writer thread lets lines gather after a busy batch.
+const BUSY_PAUSE: Duration = Duration::from_millis(2);
+/// The most bytes collected before they are written, whatever the channel still holds.
+const MAX_BATCH: usize = 256 << 10;
+/// The most batch capacity kept between batches.
+const KEPT_CAPACITY: usize = 64 << 10;
+
+/// The writer thread's handle: dropping it writes what is queued and stops the thread.
+static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 
 /// Installs the global subscriber: `RUST_LOG` filters (default `info`), `format` chooses
 /// pretty or JSON lines on standard error. Calling it twice is harmless.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(MAX_LINES)
+        .thread_name("log-writer")
+        .finish(Batches::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| BufferedStderr)
+        .with_writer(writer)
         // Colours only on a terminal: log files and collectors get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // A failed write is reported with `eprintln!`, which panics when standard error
         // is a closed pipe: logging is best effort and must never stop the relay.
         .log_internal_errors(false);
     let installed = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Json => builder.event_format(JsonLines).try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
     if installed.is_ok() {
+        *GUARD.lock().unwrap_or_else(PoisonError::into_inner) = Some(guard);
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            flush_within(Duration::from_millis(500));
+            // The release build aborts on panic: write the queued lines first.
+            flush();
             previous(info)
         }));
     }
 }
 
-/// Writes the log lines still buffered, waiting at most two seconds (standard error may
-/// be a pipe nobody reads).
+/// Writes the log lines still queued and stops the writer thread (waiting about a second
+/// at most: standard error may be a pipe nobody reads). Lines logged afterwards are
+/// dropped, so this is for the way out of the process.
 pub fn flush() {
-    flush_within(Duration::from_secs(2));
+    let guard = GUARD.lock().unwrap_or_else(PoisonError::into_inner).take();
+    drop(guard);
 }
 
-/// The most bytes buffered: past it, a request waits for the writer thread (logging
-/// slows the relay down rather than growing without bound or dropping lines).
-const MAX_BUFFERED: usize = 1 << 20;
-
-/// The most buffer capacity kept between batches.
-const KEPT_CAPACITY: usize = 64 << 10;
-/// A batch larger than this (a few callback lines) counts as busy.
-const BUSY_BATCH: usize = 2048;
-/// How long the writer thread lets lines gather after a busy batch.
-const BUSY_PAUSE: Duration = Duration::from_millis(2);
-
-/// Lines waiting for the writer thread.
-struct Sink {
-    state: Mutex<SinkState>,
-    /// Wakes the writer thread.
-    wake: Condvar,
-    /// Wakes requests waiting for room, and [`flush`].
-    drained: Condvar,
+/// What the writer thread writes to: lines are collected, and written with one `write`
+/// when the channel has no more for now (`flush`) or the batch is large.
+struct Batches<W: std::io::Write> {
+    out: W,
+    batch: Vec<u8>,
 }
 
-struct SinkState {
-    buf: Vec<u8>,
-    /// The writer thread waits on `wake`.
-    writer_idle: bool,
-    /// The writer thread is writing a batch.
-    writing: bool,
-    /// Threads waiting on `drained`.
-    waiters: usize,
-}
-
-static SINK: Sink = Sink {
-    state: Mutex::new(SinkState {
-        buf: Vec::new(),
-        writer_idle: false,
-        writing: false,
-        waiters: 0,
-    }),
-    wake: Condvar::new(),
-    drained: Condvar::new(),
-};
-
-/// Whether the writer thread runs; started with the first line.
-static WRITER: OnceLock<bool> = OnceLock::new();
-
-impl Sink {
-    fn lock(&self) -> MutexGuard<'_, SinkState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn push(&self, bytes: &[u8]) {
-        let mut st = self.lock();
-        while !st.buf.is_empty() && st.buf.len() + bytes.len() > MAX_BUFFERED {
-            st.waiters += 1;
-            st = self
-                .drained
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
-            st.waiters -= 1;
-        }
-        st.buf.extend_from_slice(bytes);
-        if st.writer_idle {
-            st.writer_idle = false;
-            self.wake.notify_one();
+impl<W: std::io::Write> Batches<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            batch: Vec::new(),
         }
     }
 
-    fn run(&self) {
-        let mut batch = Vec::new();
-        let mut st = self.lock();
-        loop {
-            while st.buf.is_empty() {
-                st.writing = false;
-                if st.waiters > 0 {
-                    self.drained.notify_all();
-                }
-                st.writer_idle = true;
-                st = self.wake.wait(st).unwrap_or_else(PoisonError::into_inner);
-            }
-            st.writer_idle = false;
-            st.writing = true;
-            std::mem::swap(&mut st.buf, &mut batch);
-            if st.waiters > 0 {
-                self.drained.notify_all();
-            }
-            drop(st);
-            // Best effort, as before: a closed or full standard error must not stop the
-            // relay.
-            let _ = std::io::stderr().write_all(&batch);
-            // A batch of more than a few lines means the relay is busy: let the next one
-            // gather for a moment rather than wake for every line (a line waits at most
-            // this long).
-            if batch.len() > BUSY_BATCH {
-                std::thread::sleep(BUSY_PAUSE);
-            }
-            batch.clear();
-            // A burst (the thread descheduled for a while) leaves a large buffer behind;
-            // give it back rather than keep the high-water mark for ever.
-            if batch.capacity() > KEPT_CAPACITY {
-                batch = Vec::with_capacity(KEPT_CAPACITY);
-            }
-            st = self.lock();
+    /// Best effort, as everywhere in logging: the batch is gone whether or not the write
+    /// succeeded, so a closed or full standard error cannot stop or grow anything.
+    fn write_batch(&mut self) -> std::io::Result<()> {
+        let written = self.out.write_all(&self.batch);
+        self.batch.clear();
+        // A burst leaves a large buffer behind; give it back rather than keep the
+        // high-water mark for ever.
+        if self.batch.capacity() > KEPT_CAPACITY {
+            self.batch = Vec::with_capacity(KEPT_CAPACITY);
         }
+        written
     }
 }
 
-fn flush_within(limit: Duration) {
-    if WRITER.get() != Some(&true) {
-        return;
-    }
-    let deadline = Instant::now() + limit;
-    let mut st = SINK.lock();
-    while !st.buf.is_empty() || st.writing {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return;
-        };
-        st.waiters += 1;
-        st = SINK
-            .drained
-            .wait_timeout(st, left)
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
-        st.waiters -= 1;
-    }
-}
-
-/// Standard error through [`SINK`]; written directly if the writer thread cannot start.
-struct BufferedStderr;
-
-impl std::io::Write for BufferedStderr {
+impl<W: std::io::Write> std::io::Write for Batches<W> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let running = *WRITER.get_or_init(|| {
-            std::thread::Builder::new()
-                .name("log-writer".into())
-                .spawn(|| SINK.run())
-                .is_ok()
+        if self.batch.len() + bytes.len() > MAX_BATCH {
+            self.write_batch()?;
+        }
+        self.batch.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    /// Called by the writer thread when the channel is empty: write the batch, and when
+    /// it was a busy one, let the next gather for a moment rather than be woken for every
+    /// line (a line waits at most [`BUSY_PAUSE`]).
+    fn flush(&mut self) -> std::io::Result<()> {
+        let busy = self.batch.len() > BUSY_BATCH;
+        let written = self.write_batch();
+        if busy {
+            std::thread::sleep(BUSY_PAUSE);
+        }
+        written
+    }
+}
+
+impl<W: std::io::Write> Drop for Batches<W> {
+    fn drop(&mut self) {
+        let _ = self.write_batch();
+    }
+}
+
+/// `LOG_FORMAT=json`: one JSON object a line, `timestamp`, `level`, the event's fields in
+/// order (`message` among them), `target`. Byte for byte what `tracing-subscriber`'s
+/// `json().flatten_event(true)` writes for the relay's events, which have no spans.
+pub struct JsonLines;
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        // Events from the `log` crate carry their real target in fields.
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        // humantime writes the shape tracing-subscriber's `SystemTime` writes
+        // (`2026-12-01T18:49:51.901219Z`, UTC, microseconds) without `core::fmt` padding.
+        write!(
+            w,
+            "{{\"timestamp\":\"{}\",\"level\":\"{}\"",
+            humantime::format_rfc3339_micros(std::time::SystemTime::now()),
+            meta.level()
+        )?;
+        let mut fields = JsonFields {
+            w: &mut w,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        w.write_str(",\"target\":\"")?;
+        Escaped(&mut w).write_str(meta.target())?;
+        w.write_str("\"}\n")
+    }
+}
+
+/// Writes each field as `,"name":value`.
+struct JsonFields<'a, 'w> {
+    w: &'a mut Writer<'w>,
+    result: fmt::Result,
+}
+
+impl JsonFields<'_, '_> {
+    fn entry(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        if self.result.is_ok() {
+            self.result = (|| {
+                self.w.write_str(",\"")?;
+                Escaped(self.w).write_str(field.name())?;
+                self.w.write_str("\":")?;
+                value(self.w)
+            })();
+        }
+    }
+}
+
+impl Visit for JsonFields<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.entry(field, |w| {
+            w.write_char('"')?;
+            Escaped(w).write_str(value)?;
+            w.write_char('"')
         });
-        if running {
-            SINK.push(bytes);
-            Ok(bytes.len())
-        } else {
-            std::io::stderr().write(bytes)
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.entry(field, |w| {
+            w.write_char('"')?;
+            write!(Escaped(w), "{value:?}")?;
+            w.write_char('"')
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.entry(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.entry(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.entry(field, |w| w.write_str(if value { "true" } else { "false" }));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        // As serde_json: shortest round-trip form, and null for what JSON cannot carry.
+        self.entry(field, |w| match serde_json::Number::from_f64(value) {
+            Some(n) => write!(w, "{n}"),
+            None => w.write_str("null"),
+        });
+    }
+}
+
+/// Escapes what it is given for the inside of a JSON string: `"`, `\` and the control
+/// characters below U+0020.
+struct Escaped<'a, 'w>(&'a mut Writer<'w>);
+
+impl fmt::Write for Escaped<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        // Most values (hosts, names, codes) need none: one scan, one write.
+        if !s.bytes().any(needs_escape) {
+            return self.0.write_str(s);
+        }
+        let mut plain = 0;
+        for (i, b) in s.bytes().enumerate() {
+            if !needs_escape(b) {
+                continue;
+            }
+            // Every byte that needs escaping is ASCII, so `i` is a character boundary.
+            self.0.write_str(&s[plain..i])?;
+            match b {
+                b'"' => self.0.write_str("\\\"")?,
+                b'\\' => self.0.write_str("\\\\")?,
+                b'\n' => self.0.write_str("\\n")?,
+                b'\r' => self.0.write_str("\\r")?,
+                b'\t' => self.0.write_str("\\t")?,
+                0x08 => self.0.write_str("\\b")?,
+                0x0c => self.0.write_str("\\f")?,
+                _ => write!(self.0, "\\u{b:04x}")?,
+            }
+            plain = i + 1;
+        }
+        self.0.write_str(&s[plain..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::sync::Arc;
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn events() {
+        let quoted =
+            "a \"quoted\" \\ back\\slash\nnew line\ttab\r\u{1}\u{8}\u{c}\u{1f}\u{7f} é ☃ 🦀";
+        tracing::info!(
+            app = "default",
+            outcome = "redirect",
+            detail = "",
+            latency_us = 89u64,
+            negative = -12i64,
+            flag = true,
+            big = 12345678901234567890u64,
+            wide = 1u128 << 100,
+            shown = %"display \"value\"",
+            debugged = ?("tuple", 1),
+            text = quoted,
+            "callback"
+        );
+        tracing::warn!(
+            ratio = 0.25f64,
+            tiny = 1e-7f64,
+            huge = 1e300f64,
+            nan = f64::NAN,
+            "numbers {}",
+            42
+        );
+        tracing::error!("only a message with {:?}", "quotes\"");
+        let host = std::net::Ipv4Addr::LOCALHOST;
+        tracing::info!(host = %host, port = 3000u16, "authrelay listening");
+    }
+
+    fn capture(json: impl FnOnce(Captured) -> tracing::Dispatch) -> String {
+        let out = Captured::default();
+        tracing::dispatcher::with_default(&json(out.clone()), events);
+        out.text()
+    }
+
+    /// Everything after the timestamp, which differs between two runs.
+    fn without_timestamps(text: &str) -> Vec<String> {
+        text.lines()
+            .map(|l| {
+                let rest = l
+                    .strip_prefix("{\"timestamp\":\"")
+                    .and_then(|r| r.split_once('"'))
+                    .map(|(ts, rest)| {
+                        let shape: String = ts
+                            .chars()
+                            .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+                            .collect();
+                        assert_eq!(shape, "dddd-dd-ddTdd:dd:dd.ddddddZ", "timestamp {ts}");
+                        rest
+                    });
+                rest.unwrap_or_else(|| panic!("no timestamp first: {l}"))
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_lines_are_what_tracing_subscriber_writes() {
+        let ours = capture(|w| {
+            tracing_subscriber::fmt()
+                .with_writer(w)
+                .with_ansi(false)
+                .event_format(JsonLines)
+                .into()
+        });
+        let theirs = capture(|w| {
+            tracing_subscriber::fmt()
+                .with_writer(w)
+                .with_ansi(false)
+                .json()
+                .flatten_event(true)
+                .into()
+        });
+        let (ours, theirs) = (without_timestamps(&ours), without_timestamps(&theirs));
+        assert_eq!(ours.len(), 4);
+        assert_eq!(ours, theirs);
+        for line in &ours {
+            let v: serde_json::Value =
+                serde_json::from_str(&format!("{{\"timestamp\":\"x\"{line}")).unwrap();
+            assert!(v["message"].is_string() && v["target"].is_string());
+        }
+    }
+
+    #[test]
+    fn batches_write_once_per_flush_and_keep_no_large_buffer() {
+        let out = Captured::default();
+        let mut b = Batches::new(out.clone());
+        b.write_all(b"one\n").unwrap();
+        b.write_all(b"two\n").unwrap();
+        assert_eq!(out.text(), "", "nothing is written before the flush");
+        b.flush().unwrap();
+        assert_eq!(out.text(), "one\ntwo\n");
+        let line = vec![b'x'; 1000];
+        for _ in 0..300 {
+            b.write_all(&line).unwrap();
+        }
+        assert!(
+            out.text().len() > 200_000,
+            "a batch past MAX_BATCH is written at once"
+        );
+        b.flush().unwrap();
+        assert_eq!(out.text().len(), 8 + 300_000);
+        assert!(b.batch.capacity() <= KEPT_CAPACITY);
+        b.write_all(b"last\n").unwrap();
+        drop(b);
+        assert!(out.text().ends_with("xlast\n"), "dropping writes the rest");
     }
 }

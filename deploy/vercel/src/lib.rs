@@ -19,6 +19,7 @@
 //! configuration is invalid is not a bad request: every route answers 503 with
 //! `{"error":"configuration_error"}`, and the one-line reason is logged at start.
 
+use std::borrow::Cow;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use authrelay::answer::{self, Answer, COMMON_HEADERS};
@@ -166,7 +167,7 @@ pub fn to_response(a: Answer) -> Response<String> {
     let mut r = Response::new(a.body);
     *r.status_mut() = status;
     for (name, value) in a.headers {
-        match HeaderValue::from_str(&value) {
+        match HeaderValue::from_str(value.as_ref()) {
             Ok(v) => {
                 r.headers_mut().insert(name, v);
             }
@@ -178,12 +179,12 @@ pub fn to_response(a: Answer) -> Response<String> {
     r
 }
 
-fn plain(status: u16, content_type: &str, body: String) -> Answer {
-    let mut headers: Vec<(&'static str, String)> = COMMON_HEADERS
+fn plain(status: u16, content_type: &'static str, body: String) -> Answer {
+    let mut headers: Vec<(&'static str, Cow<'static, str>)> = COMMON_HEADERS
         .iter()
-        .map(|(k, v)| (*k, (*v).to_owned()))
+        .map(|&(k, v)| (k, Cow::Borrowed(v)))
         .collect();
-    headers.push(("content-type", content_type.to_owned()));
+    headers.push(("content-type", Cow::Borrowed(content_type)));
     Answer {
         status,
         headers,
