@@ -65,10 +65,13 @@ type HmacSha512 = Hmac<Sha512>;
 /// The keys derived from one secret for Auth.js states, and the `kid` that names them.
 ///
 /// Derive it once at start-up: derivation costs an HKDF and a SHA-512. The key bytes are
-/// wiped on drop, never printed by `Debug`, and the type has no `PartialEq`.
+/// never printed by `Debug`, and the type has no `PartialEq`. The encryption key is wiped
+/// on drop. The MAC key is kept only as HMAC's keyed state (the key pads, hashed once, so
+/// that a state's MAC does not hash them again: two of its SHA-512 blocks), which the
+/// `hmac` crate does not wipe on drop.
 #[derive(Clone)]
 pub struct AuthJsKey {
-    mac_key: Zeroizing<[u8; 32]>,
+    keyed: HmacSha512,
     enc_key: Zeroizing<[u8; 32]>,
     kid: String,
 }
@@ -89,13 +92,14 @@ impl AuthJsKey {
             .expect("64 bytes is a valid HKDF-SHA256 output length");
 
         let kid = thumbprint(okm.as_slice());
-        let mut mac_key = Zeroizing::new([0u8; 32]);
         let mut enc_key = Zeroizing::new([0u8; 32]);
         let (mac_half, enc_half) = okm.split_at(32);
-        mac_key.copy_from_slice(mac_half);
         enc_key.copy_from_slice(enc_half);
+        // HMAC accepts keys of any length; this never fails.
+        let keyed = <HmacSha512 as Mac>::new_from_slice(mac_half)
+            .expect("HMAC accepts a key of any length");
         Self {
-            mac_key,
+            keyed,
             enc_key,
             kid,
         }
@@ -108,9 +112,7 @@ impl AuthJsKey {
     }
 
     fn mac(&self) -> HmacSha512 {
-        // HMAC accepts keys of any length; this never fails.
-        <HmacSha512 as Mac>::new_from_slice(self.mac_key.as_slice())
-            .expect("HMAC accepts a key of any length")
+        self.keyed.clone()
     }
 }
 
@@ -1072,7 +1074,12 @@ mod tests {
         let secret = "correct-horse-battery-staple-0123456789";
         let k = key(secret);
         let dbg = format!("{k:?} {k:#?}");
-        let mac = k.mac_key.as_slice();
+        // The MAC key as derive() derives it (the key keeps only HMAC's keyed state).
+        let mut okm = [0u8; 64];
+        Hkdf::<Sha256>::new(Some(SALT.as_bytes()), secret.as_bytes())
+            .expand(INFO.as_bytes(), &mut okm)
+            .unwrap();
+        let mac = &okm[..32];
         let aes = k.enc_key.as_slice();
         for needle in [
             secret.to_owned(),

@@ -61,7 +61,9 @@ pub const fn encoded_len(target_len: usize) -> usize {
 /// Keys derived once from one secret.
 #[derive(Clone)]
 pub struct NativeKey {
-    mac_key: [u8; 32],
+    /// HMAC keyed with the MAC key, the context already absorbed: each state's MAC starts
+    /// from a copy instead of hashing the key pads again.
+    keyed: HmacSha256,
     kid: [u8; 4],
 }
 
@@ -81,7 +83,10 @@ impl NativeKey {
             .expect("32 bytes is a valid HKDF-SHA256 output length");
         hk.expand(HKDF_INFO_KEY_ID, &mut kid)
             .expect("4 bytes is a valid HKDF-SHA256 output length");
-        Self { mac_key, kid }
+        let mut keyed =
+            HmacSha256::new_from_slice(&mac_key).expect("HMAC accepts keys of any length");
+        keyed.update(MAC_CONTEXT);
+        Self { keyed, kid }
     }
 
     /// The key id, as it appears in states.
@@ -95,9 +100,7 @@ impl NativeKey {
     }
 
     fn mac(&self, body: &[u8]) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.mac_key).expect("HMAC accepts keys of any length");
-        mac.update(MAC_CONTEXT);
+        let mut mac = self.keyed.clone();
         mac.update(body);
         mac
     }

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""User-space instructions per callback of a relay binary, counted by valgrind's callgrind.
+
+    scripts/bench/instructions.py BINARY [--format native|authjs] [--requests N] [--path P]
+
+Starts BINARY under `valgrind --tool=callgrind` on 127.0.0.1 with the production-like
+settings of load.py (JSON logs, to a file under target/bench), sends 200 warm-up callbacks
+over one keep-alive connection, zeroes the counters, sends N more (default 1000), dumps
+the counters and prints instructions per request, every thread of the process counted.
+
+Unlike requests per second, the count does not move with the load of a shared machine, so
+two binaries can be compared one after the other. It counts instructions, not time:
+valgrind runs SHA-256 without the CPU's SHA instructions, so the native format's MAC
+counts more here than it costs. `--path /healthz` measures the framework alone.
+"""
+
+import argparse
+import glob
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+TARGET = "https://pr-1234.preview.example.com/api/auth/callback/github"
+CODE = "8f1c2a9b7e6d5c4b3a29"
+WARMUP = 200
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def send(port, path, count):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        for _ in range(count):
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            if r.status not in (200, 302):
+                sys.exit(f"instructions: {path[:40]}… answered {r.status}")
+    finally:
+        c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("binary")
+    ap.add_argument("--format", choices=("native", "authjs"), default="native")
+    ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--path", help="request this path instead of a callback")
+    args = ap.parse_args()
+    for tool in ("valgrind", "callgrind_control"):
+        if not shutil.which(tool):
+            sys.exit(f"instructions: {tool} is needed (apt-get install valgrind)")
+    out = ROOT / "target" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", ""), "AUTH_SECRET": SECRET, "AUTH_STATE_MAX_AGE": "3600"}
+    state = subprocess.check_output(
+        [args.binary, "sign", "--target", TARGET, "--provider", "github", "--ttl", "3600",
+         "--format", args.format], env=env, text=True).strip()
+    port = free_port()
+    serve_env = dict(env, AUTH_URL="https://auth.example.com",
+                     AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS="https://*.preview.example.com",
+                     HOST="127.0.0.1", PORT=str(port), LOG_FORMAT="json", RUST_LOG="info")
+    prefix = out / f"callgrind.{os.getpid()}"
+    with open(out / "instructions-relay.log", "w") as log:
+        proc = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p",
+             args.binary, "serve"], env=serve_env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                send(port, "/healthz", 1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    sys.exit("instructions: the relay did not start under valgrind")
+                time.sleep(0.1)
+        path = args.path or f"/api/auth/callback/github?code={CODE}&state={state}"
+        send(port, path, WARMUP)
+        subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True,
+                       capture_output=True)
+        send(port, path, args.requests)
+        subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
+                       capture_output=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    dumps = [f for f in glob.glob(f"{prefix}.{proc.pid}*") if not f.endswith(f".{proc.pid}")]
+    if len(dumps) != 1:
+        sys.exit(f"instructions: expected one counter dump, found {len(dumps)}")
+    text = Path(dumps[0]).read_text()
+    total = int(re.search(r"^(?:summary|totals): (\d+)", text, re.M).group(1))
+    what = args.path or f"{args.format} callback"
+    print(f"{what}: {total / args.requests:,.0f} instructions per request "
+          f"({args.requests} requests after {WARMUP} warm-up; {dumps[0]})")
+
+
+if __name__ == "__main__":
+    main()
