@@ -500,7 +500,8 @@ fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
         name: NAME,
         hint: "set it to the relay's public URL with its base path, e.g. https://auth.example.com/api/auth",
     })?;
-    let mut url = Url::parse(raw.trim()).map_err(|e| {
+    let written = raw.trim();
+    let mut url = Url::parse(written).map_err(|e| {
         invalid(
             NAME,
             format!("is not an absolute URL ({e}); e.g. https://auth.example.com/api/auth"),
@@ -508,6 +509,15 @@ fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
     })?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(invalid(NAME, "must be an https (or http) URL"));
+    }
+    // The URL standard forgives `https:host`, `https:///host` and backslashes, reading a
+    // host out of them that the operator may not have meant: ask for the plain form.
+    let after_scheme = written.split_once("://").map(|(_, rest)| rest);
+    if !after_scheme.is_some_and(|rest| !rest.starts_with(['/', '\\']) && !written.contains('\\')) {
+        return Err(invalid(
+            NAME,
+            "must be written scheme://host/path with exactly two slashes and no backslashes, e.g. https://auth.example.com/api/auth",
+        ));
     }
     let Some(host) = url.host_str() else {
         return Err(invalid(NAME, "must have a host"));
@@ -720,6 +730,18 @@ mod tests {
             (
                 vec![("AUTH_URL", "https://auth.example.com:0")],
                 "must not have port 0",
+            ),
+            (
+                vec![("AUTH_URL", "https:///api/auth")],
+                "exactly two slashes",
+            ),
+            (
+                vec![("AUTH_URL", "https:auth.example.com/api/auth")],
+                "exactly two slashes",
+            ),
+            (
+                vec![("AUTH_URL", "https://auth.example.com\\api\\auth")],
+                "no backslashes",
             ),
             (
                 vec![("AUTH_SECRET", "a-secret-a-secret-a-secret-a-secret-00\n")],

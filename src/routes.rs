@@ -103,17 +103,30 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads at most `limit` bytes of body; `None` when there is more.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Option<Vec<u8>> {
+/// Why a body could not be read.
+enum BodyError {
+    /// More than the limit.
+    TooLarge,
+    /// The body's framing was broken (a bad chunk size, a connection cut mid-body).
+    Malformed,
+}
+
+/// Reads at most `limit` bytes of body.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.ok()?;
+        let chunk = match chunk {
+            Ok(c) => c,
+            // actix reports a body over its own payload limit as an overflow.
+            Err(actix_web::error::PayloadError::Overflow) => return Err(BodyError::TooLarge),
+            Err(_) => return Err(BodyError::Malformed),
+        };
         if body.len() + chunk.len() > limit {
-            return None;
+            return Err(BodyError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
-    Some(body)
+    Ok(body)
 }
 
 fn request_host(req: &HttpRequest, trust_host: bool) -> Option<&str> {
@@ -160,13 +173,21 @@ pub async fn dispatch(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
             let read = if announced.is_some_and(|n| n > MAX_BODY as u64) {
-                Ok(None)
+                Ok(Err(BodyError::TooLarge))
             } else {
                 tokio::time::timeout(BODY_TIMEOUT, read_body(payload, MAX_BODY)).await
             };
             match read {
-                Ok(Some(b)) => b,
-                Ok(None) => {
+                Ok(Ok(b)) => b,
+                Ok(Err(BodyError::Malformed)) => {
+                    let outcome = Outcome {
+                        app: Some(app.name.clone()),
+                        detail: Some("body_malformed"),
+                        ..Outcome::refused(Refusal::ParamsMalformed)
+                    };
+                    return finish(&state, started, outcome, json);
+                }
+                Ok(Err(BodyError::TooLarge)) => {
                     let outcome = Outcome {
                         app: Some(app.name.clone()),
                         ..Outcome::refused(Refusal::BodyTooLarge)

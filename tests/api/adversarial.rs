@@ -1185,6 +1185,15 @@ async fn chunked_and_lying_bodies_are_refused_cleanly() {
         Seen::Posted(GOOD.to_owned())
     );
 
+    // A chunk size that is not hexadecimal: a broken body, not a long one.
+    let r = format!(
+        "POST {cb} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n\
+         6\r\nstate=\r\nzz\r\n"
+    );
+    let a = raw_request(app.port, r.as_bytes()).await;
+    assert_eq!(check_raw(&a, "bad chunk size"), Seen::Refused(400));
+
     // A Content-Length over the limit with the body shorter than announced, then closed.
     let r = format!(
         "POST {cb} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\

@@ -281,8 +281,26 @@ fn table() -> Vec<Case> {
         os("https://auth.example.com:65536/"),
         Fails("is not an absolute URL"),
     );
-    // The URL standard skips extra slashes: this is host `api`, base path `/auth`.
-    add(v, "three slashes", os("https:///api/auth"), Starts);
+    // The URL standard skips extra slashes (host `api`, base path `/auth`) and reads a
+    // host out of `https:host`: refused, so that the relay is where the operator meant.
+    add(
+        v,
+        "three slashes",
+        os("https:///api/auth"),
+        Fails("exactly two slashes"),
+    );
+    add(
+        v,
+        "no slashes",
+        os("https:auth.example.com"),
+        Fails("exactly two slashes"),
+    );
+    add(
+        v,
+        "backslashes",
+        os("https:\\\\auth.example.com"),
+        Fails("no backslashes"),
+    );
     add(
         v,
         "bad IPv6",
