@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target one after another for SECONDS each (default 240), growing
-# fuzz/corpus/<target>/ from it and from fuzz/corpus-raw/<target>/ (make-seeds.sh), and
+# Runs every fuzz target one after another for SECONDS each (default 900: 15 minutes),
+# growing fuzz/corpus/<target>/ from it and from fuzz/corpus-raw/<target>/ (make-seeds.sh), and
 # prints libFuzzer's final stats. Crashes land in fuzz/artifacts/<target>/.
 #   RUSTC_BOOTSTRAP=1 fuzz/run.sh [SECONDS] [TARGET...]
 # Needs cargo-fuzz; builds with the installed stable toolchain (RUSTC_BOOTSTRAP=1 lets it
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
-secs="${1:-240}"
+secs="${1:-900}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(native_state authjs_jwe origin_pattern target_url params decide)
