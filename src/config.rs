@@ -512,8 +512,10 @@ fn parse_public_url(v: Option<String>) -> Result<(Url, String), ConfigError> {
     }
     // The URL standard forgives `https:host`, `https:///host` and backslashes, reading a
     // host out of them that the operator may not have meant: ask for the plain form.
-    let after_scheme = written.split_once("://").map(|(_, rest)| rest);
-    if !after_scheme.is_some_and(|rest| !rest.starts_with(['/', '\\']) && !written.contains('\\')) {
+    let two_slashes = written
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.starts_with('/'));
+    if !two_slashes || written.contains('\\') {
         return Err(invalid(
             NAME,
             "must be written scheme://host/path with exactly two slashes and no backslashes, e.g. https://auth.example.com/api/auth",

@@ -177,28 +177,21 @@ pub async fn dispatch(
             } else {
                 tokio::time::timeout(BODY_TIMEOUT, read_body(payload, MAX_BODY)).await
             };
-            match read {
-                Ok(Ok(b)) => b,
+            let checked = match read {
+                Ok(Ok(b)) => Ok(b),
                 Ok(Err(BodyError::Malformed)) => {
-                    let outcome = Outcome {
-                        app: Some(app.name.clone()),
-                        detail: Some("body_malformed"),
-                        ..Outcome::refused(Refusal::ParamsMalformed)
-                    };
-                    return finish(&state, started, outcome, json);
+                    Err((Refusal::ParamsMalformed, Some("body_malformed")))
                 }
-                Ok(Err(BodyError::TooLarge)) => {
+                Ok(Err(BodyError::TooLarge)) => Err((Refusal::BodyTooLarge, None)),
+                Err(_elapsed) => Err((Refusal::ParamsMalformed, Some("body_timeout"))),
+            };
+            match checked {
+                Ok(b) => b,
+                Err((refusal, detail)) => {
                     let outcome = Outcome {
                         app: Some(app.name.clone()),
-                        ..Outcome::refused(Refusal::BodyTooLarge)
-                    };
-                    return finish(&state, started, outcome, json);
-                }
-                Err(_elapsed) => {
-                    let outcome = Outcome {
-                        app: Some(app.name.clone()),
-                        detail: Some("body_timeout"),
-                        ..Outcome::refused(Refusal::ParamsMalformed)
+                        detail,
+                        ..Outcome::refused(refusal)
                     };
                     return finish(&state, started, outcome, json);
                 }

@@ -64,27 +64,9 @@ impl Source {
 
 fn file_error(path: &Path, problem: impl Into<String>) -> ConfigError {
     ConfigError::File {
-        path: one_line(&path.display().to_string(), 200),
-        problem: one_line(&problem.into(), usize::MAX),
+        path: authrelay_client::one_line(&path.display().to_string(), 200),
+        problem: authrelay_client::one_line(&problem.into(), usize::MAX),
     }
-}
-
-/// Text for a one-line error: control characters (a newline in a file name or in a
-/// value from the file) escaped, and at most `max` characters.
-fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The file's shape. Unknown keys are errors: a misspelt key must not silently fall back

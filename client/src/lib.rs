@@ -63,3 +63,21 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut buf).expect("the operating system's random source is unavailable");
     buf
 }
+
+/// Text for a one-line message (an error naming a pattern, a file or a value from one):
+/// control characters escaped, and at most `max` characters, then `…`.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

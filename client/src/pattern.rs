@@ -326,19 +326,7 @@ impl PatternError {
 /// The pattern for an error message: on one line, control characters escaped, and not
 /// absurdly long.
 fn shown(pattern: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in pattern.chars().enumerate() {
-        if i == MAX_SHOWN {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::one_line(pattern, MAX_SHOWN)
 }
 
 /// What is left of a pattern without `://` once slashes and a mangled `https:` are
