@@ -7,6 +7,7 @@
 use authrelay_client::keyring::{StateFormat, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target};
 use percent_encoding::percent_decode;
+use std::borrow::Cow;
 use url::Url;
 
 use crate::config::{is_loopback_host, Config};
@@ -250,9 +251,13 @@ impl Outcome {
     }
 }
 
+/// A decoded `name=value` pair of a query or form body.
+pub type Param<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Decodes `application/x-www-form-urlencoded` text strictly: every percent escape must
 /// be valid and the result valid UTF-8, so that what is forwarded is exactly what arrived.
-pub fn parse_params(raw: &[u8]) -> Result<Vec<(String, String)>, Refusal> {
+/// A component without escapes is borrowed from `raw`, not copied.
+pub fn parse_params(raw: &[u8]) -> Result<Vec<Param<'_>>, Refusal> {
     if raw.len() > MAX_PARAMS_LEN {
         return Err(Refusal::ParamsMalformed);
     }
@@ -273,7 +278,7 @@ pub fn parse_params(raw: &[u8]) -> Result<Vec<(String, String)>, Refusal> {
     Ok(out)
 }
 
-fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
+fn decode_component(raw: &[u8]) -> Result<Cow<'_, str>, Refusal> {
     // A state or a code is printable ASCII without '%' or '+': it is its own decoding,
     // and one scan tells so (the checks below would all pass).
     // (A fold rather than `all`: no early exit, so the compiler vectorises it.)
@@ -281,7 +286,9 @@ fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
         plain & (b.wrapping_sub(0x21) < 0x7f - 0x21) & (b != b'%') & (b != b'+')
     });
     if plain {
-        return String::from_utf8(raw.to_vec()).map_err(|_| Refusal::ParamsMalformed);
+        return std::str::from_utf8(raw)
+            .map(Cow::Borrowed)
+            .map_err(|_| Refusal::ParamsMalformed);
     }
     // A '%' not followed by two hex digits is malformed: lenient decoders pass it through,
     // which would make the relay forward something other than what it checked.
@@ -306,7 +313,9 @@ fn decode_component(raw: &[u8]) -> Result<String, Refusal> {
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
     let decoded: Vec<u8> = percent_decode(&plus_as_space).collect();
-    String::from_utf8(decoded).map_err(|_| Refusal::ParamsMalformed)
+    String::from_utf8(decoded)
+        .map(Cow::Owned)
+        .map_err(|_| Refusal::ParamsMalformed)
 }
 
 /// Whether the target is on the relay's own host and port: `AUTH_URL`'s, or the one the
@@ -545,7 +554,10 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
         CallbackMethod::Post => Decision::FormPost {
             action: target.as_str().to_owned(),
             action_origin: target.origin(),
-            fields: params,
+            fields: params
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
         },
     };
     outcome
@@ -835,7 +847,7 @@ mod tests {
         assert_eq!(
             parse_params(b"a=1&b=%2B&c=+&d&&e=%E2%9C%93").unwrap(),
             [("a", "1"), ("b", "+"), ("c", " "), ("d", ""), ("e", "✓")]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
         );
         for bad in [
             &b"a=%"[..],

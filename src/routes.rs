@@ -60,11 +60,13 @@ pub fn to_response(a: Answer) -> HttpResponse {
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = HttpResponse::build(status);
     for (name, value) in a.headers {
-        // Every value is checked; an owned one (a Location) is handed over without a copy.
-        let value = match value {
-            Cow::Borrowed(v) => HeaderValue::from_str(v).ok(),
-            Cow::Owned(v) => HeaderValue::from_maybe_shared(Bytes::from(v)).ok(),
+        // Every value is checked, and none is copied: a fixed one is shared, an owned one
+        // (a Location) handed over.
+        let bytes = match value {
+            Cow::Borrowed(v) => Bytes::from_static(v.as_bytes()),
+            Cow::Owned(v) => Bytes::from(v),
         };
+        let value = HeaderValue::from_maybe_shared(bytes).ok();
         match (header_name(name), value) {
             (Some(name), Some(v)) => {
                 r.insert_header((name, v));

@@ -388,11 +388,37 @@ fn check_domain(domain: &str) -> Result<(), TargetError> {
     if domain.len() > MAX_HOST_LEN {
         return Err(TargetError::InvalidHost);
     }
-    if domain.split('.').all(is_ldh_label) {
+    if is_ldh_name(domain) {
         Ok(())
     } else {
         Err(TargetError::InvalidHost)
     }
+}
+
+/// `domain.split('.').all(is_ldh_label)`, in one pass over the bytes: every label 1 to 63
+/// bytes of lowercase letters, digits and inner hyphens. Every target's host goes through
+/// this, so it avoids the split iterator (a property test checks the two agree).
+fn is_ldh_name(domain: &str) -> bool {
+    let mut len = 0;
+    let mut prev = b'.';
+    for &b in domain.as_bytes() {
+        if b == b'.' {
+            if len == 0 || prev == b'-' {
+                return false;
+            }
+            len = 0;
+        } else {
+            if !(b.is_ascii_lowercase() || b.is_ascii_digit() || (b == b'-' && len > 0)) {
+                return false;
+            }
+            len += 1;
+            if len > MAX_LABEL_LEN {
+                return false;
+            }
+        }
+        prev = b;
+    }
+    len > 0 && prev != b'-'
 }
 
 /// A DNS label of lowercase letters, digits and inner hyphens, 1 to 63 bytes. The `url`
@@ -410,17 +436,19 @@ pub(crate) fn is_ldh_label(label: &str) -> bool {
 fn check_path(path: &str) -> Result<(), TargetError> {
     // Servers and frameworks that decode before routing would see a different path than
     // the one checked; %25 is included because a second decode turns %252f into %2f.
-    let encoded = path.as_bytes().windows(3).any(|w| match w {
-        [b'%', hi, lo] => matches!(
-            (hi.to_ascii_lowercase(), lo.to_ascii_lowercase()),
-            (b'2', b'f') | (b'5', b'c') | (b'2', b'e') | (b'2', b'5') | (b'0', b'0')
-        ),
-        _ => false,
-    });
+    // Most paths have neither `%` nor `.`: one fast byte search each skips the scans.
+    let encoded = path.contains('%')
+        && path.as_bytes().windows(3).any(|w| match w {
+            [b'%', hi, lo] => matches!(
+                (hi.to_ascii_lowercase(), lo.to_ascii_lowercase()),
+                (b'2', b'f') | (b'5', b'c') | (b'2', b'e') | (b'2', b'5') | (b'0', b'0')
+            ),
+            _ => false,
+        });
     if encoded {
         return Err(TargetError::EncodedSeparator);
     }
-    if path.split('/').any(|s| s == "." || s == "..") {
+    if path.contains('.') && path.split('/').any(|s| s == "." || s == "..") {
         return Err(TargetError::DotSegment);
     }
     if path.contains("//") {
@@ -432,6 +460,14 @@ fn check_path(path: &str) -> Result<(), TargetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The one-pass label check says what the plain definition says.
+        #[test]
+        fn ldh_name_is_split_and_check(domain in "[a-z0-9.-]{0,80}|[a-zA-Z0-9._ -]{0,12}|([a-z]{1,64}\\.){1,3}[a-z-]{0,66}") {
+            proptest::prop_assert_eq!(is_ldh_name(&domain), domain.split('.').all(is_ldh_label), "{:?}", domain);
+        }
+    }
 
     fn code(raw: &str) -> &'static str {
         match Target::parse(raw) {

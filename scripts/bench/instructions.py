@@ -3,10 +3,13 @@
 
     scripts/bench/instructions.py BINARY [--format native|authjs] [--requests N] [--path P]
 
-Starts BINARY under `valgrind --tool=callgrind` on 127.0.0.1 with the production-like
-settings of load.py (JSON logs, to a file under target/bench), sends 200 warm-up callbacks
-over one keep-alive connection, zeroes the counters, sends N more (default 1000), dumps
-the counters and prints instructions per request, every thread of the process counted.
+Runs BINARY twice under `valgrind --tool=callgrind` on 127.0.0.1 with the production-like
+settings of load.py (JSON logs, to a file under target/bench). Each run sends 200 warm-up
+callbacks over one keep-alive connection; the second sends N more (default 1000). Both
+are stopped with SIGTERM, and the difference of the two runs' totals, divided by N, is
+the instructions per request, every thread of the process counted. (Taking the
+difference of whole runs needs no `callgrind_control`, whose dumps depend on valgrind's
+version and on ptrace being allowed.)
 
 Unlike requests per second, the count does not move with the load of a shared machine, so
 two binaries can be compared one after the other. It counts instructions, not time:
@@ -15,7 +18,6 @@ counts more here than it costs. `--path /healthz` measures the framework alone.
 """
 
 import argparse
-import glob
 import http.client
 import os
 import re
@@ -53,31 +55,18 @@ def send(port, path, count):
         c.close()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("binary")
-    ap.add_argument("--format", choices=("native", "authjs"), default="native")
-    ap.add_argument("--requests", type=int, default=1000)
-    ap.add_argument("--path", help="request this path instead of a callback")
-    args = ap.parse_args()
-    for tool in ("valgrind", "callgrind_control"):
-        if not shutil.which(tool):
-            sys.exit(f"instructions: {tool} is needed (apt-get install valgrind)")
-    out = ROOT / "target" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    env = {"PATH": os.environ.get("PATH", ""), "AUTH_SECRET": SECRET, "AUTH_STATE_MAX_AGE": "3600"}
-    state = subprocess.check_output(
-        [args.binary, "sign", "--target", TARGET, "--provider", "github", "--ttl", "3600",
-         "--format", args.format], env=env, text=True).strip()
+def run(binary, env, path, count, out, tag):
+    """Instructions of one whole run: start, warm up, `count` more requests, SIGTERM."""
     port = free_port()
     serve_env = dict(env, AUTH_URL="https://auth.example.com",
                      AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS="https://*.preview.example.com",
                      HOST="127.0.0.1", PORT=str(port), LOG_FORMAT="json", RUST_LOG="info")
-    prefix = out / f"callgrind.{os.getpid()}"
-    with open(out / "instructions-relay.log", "w") as log:
+    dump = out / f"callgrind.{os.getpid()}.{tag}"
+    dump.unlink(missing_ok=True)
+    with open(out / f"instructions-relay.{tag}.log", "w") as log:
         proc = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p",
-             args.binary, "serve"], env=serve_env, stdout=log, stderr=log)
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}", binary, "serve"],
+            env=serve_env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -88,24 +77,37 @@ def main():
                 if time.monotonic() > deadline or proc.poll() is not None:
                     sys.exit("instructions: the relay did not start under valgrind")
                 time.sleep(0.1)
-        path = args.path or f"/api/auth/callback/github?code={CODE}&state={state}"
-        send(port, path, WARMUP)
-        subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True,
-                       capture_output=True)
-        send(port, path, args.requests)
-        subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
-                       capture_output=True)
+        send(port, path(port), WARMUP + count)
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
-    dumps = [f for f in glob.glob(f"{prefix}.{proc.pid}*") if not f.endswith(f".{proc.pid}")]
-    if len(dumps) != 1:
-        sys.exit(f"instructions: expected one counter dump, found {len(dumps)}")
-    text = Path(dumps[0]).read_text()
-    total = int(re.search(r"^(?:summary|totals): (\d+)", text, re.M).group(1))
+        proc.wait(timeout=120)
+    found = re.search(r"^(?:totals|summary): (\d+)", dump.read_text(), re.M)
+    if not found:
+        sys.exit(f"instructions: no counter totals in {dump}")
+    return int(found.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("binary")
+    ap.add_argument("--format", choices=("native", "authjs"), default="native")
+    ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--path", help="request this path instead of a callback")
+    args = ap.parse_args()
+    if not shutil.which("valgrind"):
+        sys.exit("instructions: valgrind is needed (apt-get install valgrind)")
+    out = ROOT / "target" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", ""), "AUTH_SECRET": SECRET, "AUTH_STATE_MAX_AGE": "3600"}
+    state = subprocess.check_output(
+        [args.binary, "sign", "--target", TARGET, "--provider", "github", "--ttl", "3600",
+         "--format", args.format], env=env, text=True).strip()
+    path = lambda _port: args.path or f"/api/auth/callback/github?code={CODE}&state={state}"
+    base = run(args.binary, env, path, 0, out, "base")
+    full = run(args.binary, env, path, args.requests, out, "full")
     what = args.path or f"{args.format} callback"
-    print(f"{what}: {total / args.requests:,.0f} instructions per request "
-          f"({args.requests} requests after {WARMUP} warm-up; {dumps[0]})")
+    print(f"{what}: {(full - base) / args.requests:,.0f} instructions per request "
+          f"({args.requests} requests after {WARMUP} warm-up, two runs' difference)")
 
 
 if __name__ == "__main__":

@@ -404,8 +404,8 @@ def evaluate(res):
     growth_kb = (last_half[-1]["rss_kb"] - last_half[0]["rss_kb"]) if len(last_half) >= 2 else None
     after = soak_s[-1]["rss_kb"] / 1024 if soak_s else float("nan")
     t = [
-        ("throughput ≥ 50× Auth.js stable (Auth.js state)",
-         f"{r['authjs_vs_authjs']:.1f}×", r["authjs_vs_authjs"] >= TARGETS["x_authjs"]),
+        # The 50× target is for native states; the Auth.js-state ratio is in the ratios
+        # table, not a target.
         ("throughput ≥ 50× Auth.js stable (native state)",
          f"{r['native_vs_authjs']:.1f}×", r["native_vs_authjs"] >= TARGETS["x_authjs"]),
         ("native ≥ 60 % of ceiling", f"{r['native_vs_ceiling'] * 100:.0f} %",
@@ -442,7 +442,7 @@ def main():
     args = ap.parse_args()
 
     quick = args.quick
-    runs = args.runs or (1 if quick else 3)
+    runs = args.runs or (1 if quick else 5)
     duration = args.duration or (3 if quick else 10)
     soak_total = args.soak or (100_000 if quick else 1_000_000)
     ready_starts = args.ready_starts or (5 if quick else 20)

@@ -2,7 +2,7 @@
 # Load comparison: authrelay vs the stable Auth.js deployment vs a bare actix-web server,
 # all on loopback. See docs/performance.md.
 #
-#   scripts/bench/load.sh                 # full run: 3 interleaved 10 s runs per server,
+#   scripts/bench/load.sh                 # full run: 5 interleaved 10 s runs per server,
 #                                         # 1M-request soak, 20 starts, SVG chart
 #   scripts/bench/load.sh --quick         # CI smoke run: 1 run of 3 s per server,
 #                                         # 100k-request soak, 5 starts, no chart
