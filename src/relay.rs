@@ -570,18 +570,19 @@ fn location(target: &Target, query: &str) -> String {
         Some((base, own)) => (base, Some(own)),
         None => (target.as_str(), None),
     };
-    let query = match own {
-        Some(own) if !own.is_empty() => format!("{own}&{query}"),
-        _ => query.to_owned(),
+    let query: Cow<'_, str> = match own {
+        Some(own) if !own.is_empty() => format!("{own}&{query}").into(),
+        _ => query.into(),
     };
     // The url crate percent-encodes only these (and controls, space and non-ASCII, which
     // the parameter check refused) in the query of an http(s) URL. Without them, its
     // serialization is exactly `base?query`, so the string is built directly; with them,
-    // the url crate builds it, as before.
-    if query
-        .bytes()
-        .any(|b| matches!(b, b'"' | b'#' | b'<' | b'>' | b'\''))
-    {
+    // the url crate builds it, as before. (A fold, not `any`: no early exit, so the
+    // compiler vectorises the scan of a long Auth.js state.)
+    let special = query.bytes().fold(false, |found, b| {
+        found | (b == b'"') | (b == b'#') | (b == b'<') | (b == b'>') | (b == b'\'')
+    });
+    if special {
         let mut url = target.url().clone();
         url.set_query(Some(&query));
         return url.into();
