@@ -10,8 +10,11 @@
 use actix_web::http::header;
 use actix_web::{web, App, HttpResponse, HttpServer};
 
-/// The same shape of answer as the relay's redirect: a `Location` about as long, and the
-/// two headers every relay response carries.
+/// The same shape of answer as the relay's redirect: a `Location` to the same target, and
+/// the two headers every relay response carries. It is shorter than the relay's, which
+/// carries the callback's whole query (about 265 bytes with a native state, 614 with an
+/// Auth.js one, against 95 here): echoing the query would be work, and the ceiling does
+/// none.
 const LOCATION: &str = "https://pr-1234.preview.example.com/api/auth/callback/github?code=8f1c2a9b7e6d5c4b3a29&state=AQ";
 
 async fn bounce() -> HttpResponse {
