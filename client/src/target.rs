@@ -395,9 +395,10 @@ fn check_domain(domain: &str) -> Result<(), TargetError> {
     }
 }
 
-/// `domain.split('.').all(is_ldh_label)`, in one pass over the bytes: every label 1 to 63
-/// bytes of lowercase letters, digits and inner hyphens. Every target's host goes through
-/// this, so it avoids the split iterator (a property test checks the two agree).
+/// Whether every dot-separated label of `domain` is an LDH label: 1 to 63 bytes of
+/// lowercase letters, digits and inner hyphens. One pass over the bytes, without a split
+/// iterator, since every target's host goes through it (a property test checks it against
+/// the label-by-label definition).
 fn is_ldh_name(domain: &str) -> bool {
     let mut len = 0;
     let mut prev = b'.';
@@ -424,13 +425,7 @@ fn is_ldh_name(domain: &str) -> bool {
 /// A DNS label of lowercase letters, digits and inner hyphens, 1 to 63 bytes. The `url`
 /// crate has already lowercased and punycoded the host.
 pub(crate) fn is_ldh_label(label: &str) -> bool {
-    !label.is_empty()
-        && label.len() <= MAX_LABEL_LEN
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !label.contains('.') && is_ldh_name(label)
 }
 
 fn check_path(path: &str) -> Result<(), TargetError> {
@@ -461,11 +456,23 @@ fn check_path(path: &str) -> Result<(), TargetError> {
 mod tests {
     use super::*;
 
+    /// The LDH label rule written plainly, as the reference for the one-pass check.
+    fn plain_ldh_label(label: &str) -> bool {
+        !label.is_empty()
+            && label.len() <= MAX_LABEL_LEN
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+
     proptest::proptest! {
-        /// The one-pass label check says what the plain definition says.
+        /// The one-pass checks say what the plain definition says, for names and labels.
         #[test]
         fn ldh_name_is_split_and_check(domain in "[a-z0-9.-]{0,80}|[a-zA-Z0-9._ -]{0,12}|([a-z]{1,64}\\.){1,3}[a-z-]{0,66}") {
-            proptest::prop_assert_eq!(is_ldh_name(&domain), domain.split('.').all(is_ldh_label), "{:?}", domain);
+            proptest::prop_assert_eq!(is_ldh_name(&domain), domain.split('.').all(plain_ldh_label), "{:?}", domain);
+            proptest::prop_assert_eq!(is_ldh_label(&domain), plain_ldh_label(&domain), "{:?}", domain);
         }
     }
 
