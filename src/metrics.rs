@@ -1,5 +1,7 @@
 //! Prometheus metrics, through the `prometheus-client` crate.
 
+use std::cell::RefCell;
+
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -42,6 +44,37 @@ struct BuildLabels {
 /// Distinct provider label values kept; more fold into `other`.
 pub const MAX_PROVIDER_LABELS: usize = 32;
 
+/// Label sets each thread keeps at hand with their counters (see [`Recent`]).
+const RECENT_MAX: usize = 16;
+
+/// A bounce's labels as the callback gives them (the provider before it is capped), and
+/// the counter they were counted in. A thread keeps the last few it used, so that a
+/// callback like a recent one is counted without building label strings, taking the
+/// provider set's lock or hashing: it only compares a few short strings. The counter is
+/// the family's own, so `/metrics` shows the same numbers either way.
+struct Recent {
+    app: String,
+    outcome: &'static str,
+    reason: &'static str,
+    provider: Option<String>,
+    format: &'static str,
+    counter: Counter,
+}
+
+impl Recent {
+    fn is(&self, app: &str, outcome: &Outcome) -> bool {
+        self.outcome == outcome.outcome_label()
+            && self.reason == outcome.reason_label()
+            && self.format == format_label(outcome)
+            && self.app == app
+            && self.provider.as_deref() == outcome.provider.as_deref()
+    }
+}
+
+fn format_label(outcome: &Outcome) -> &'static str {
+    outcome.format.map_or("none", |f| f.as_str())
+}
+
 /// The relay's metrics and their registry.
 pub struct Metrics {
     registry: Registry,
@@ -50,6 +83,7 @@ pub struct Metrics {
     bounces: Family<BounceLabels, Counter>,
     latency: Histogram,
     providers: std::sync::Mutex<std::collections::HashSet<String>>,
+    recent: thread_local::ThreadLocal<RefCell<Vec<Recent>>>,
 }
 
 impl Default for Metrics {
@@ -101,23 +135,46 @@ impl Metrics {
             bounces,
             latency,
             providers: std::sync::Mutex::new(std::collections::HashSet::new()),
+            recent: thread_local::ThreadLocal::new(),
         }
     }
 
     /// Counts one callback.
     pub fn observe(&self, outcome: &Outcome, seconds: f64) {
+        self.count(outcome);
+        self.latency.observe(seconds);
+    }
+
+    fn count(&self, outcome: &Outcome) {
+        let app = outcome.app.as_deref().unwrap_or_default();
+        let mut recent = self.recent.get_or_default().borrow_mut();
+        if let Some(r) = recent.iter().find(|r| r.is(app, outcome)) {
+            r.counter.inc();
+            return;
+        }
         let labels = BounceLabels {
-            app: outcome.app.clone().unwrap_or_default(),
+            app: app.to_owned(),
             outcome: outcome.outcome_label(),
             reason: outcome.reason_label(),
             provider: match &outcome.provider {
                 Some(p) => self.provider_label(p),
                 None => "unknown".to_owned(),
             },
-            format: outcome.format.map_or("none", |f| f.as_str()),
+            format: format_label(outcome),
         };
-        self.bounces.get_or_create(&labels).inc();
-        self.latency.observe(seconds);
+        let counter = self.bounces.get_or_create(&labels).clone();
+        counter.inc();
+        if recent.len() == RECENT_MAX {
+            recent.remove(0);
+        }
+        recent.push(Recent {
+            app: labels.app,
+            outcome: labels.outcome,
+            reason: labels.reason,
+            provider: outcome.provider.clone(),
+            format: labels.format,
+            counter,
+        });
     }
 
     fn provider_label(&self, provider: &str) -> String {
@@ -171,5 +228,57 @@ mod tests {
         assert!(text.contains(r#"provider="p0""#));
         assert!(!text.contains(&format!(r#"provider="p{MAX_PROVIDER_LABELS}""#)));
         assert!(text.contains(r#"provider="other""#), "{text}");
+    }
+
+    fn redirect_for(provider: &str) -> Outcome {
+        Outcome {
+            decision: Decision::Redirect("https://a.example.com/".into()),
+            provider: Some(provider.to_owned()),
+            ..Outcome::refused(Refusal::NotFound)
+        }
+    }
+
+    /// The count on the one bounce line for `provider`.
+    fn count(text: &str, provider: &str) -> u64 {
+        let label = format!(r#"provider="{provider}""#);
+        let lines: Vec<_> = text
+            .lines()
+            .filter(|l| l.starts_with("authrelay_bounces_total{") && l.contains(&label))
+            .collect();
+        assert_eq!(lines.len(), 1, "{label} in {text}");
+        lines[0].rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn recent_label_sets_count_exactly_and_per_registry() {
+        // More label sets than a thread keeps at hand, each seen a different number of
+        // times and interleaved, on two registries in the same thread.
+        let (a, b) = (Metrics::new(), Metrics::new());
+        let sets = RECENT_MAX + 4;
+        for round in 0..sets {
+            for i in round..sets {
+                a.observe(&redirect_for(&format!("p{i}")), 0.001);
+            }
+            b.observe(&redirect_for("p0"), 0.001);
+        }
+        let (text_a, text_b) = (a.render(), b.render());
+        for i in 0..sets {
+            assert_eq!(count(&text_a, &format!("p{i}")), i as u64 + 1);
+        }
+        assert_eq!(count(&text_b, "p0"), sets as u64);
+        assert!(!text_b.contains(r#"provider="p1""#), "{text_b}");
+    }
+
+    #[test]
+    fn recent_label_sets_keep_the_provider_cap() {
+        let m = Metrics::new();
+        for _ in 0..3 {
+            for i in 0..(MAX_PROVIDER_LABELS + 5) {
+                m.observe(&redirect_for(&format!("p{i}")), 0.001);
+            }
+        }
+        let text = m.render();
+        assert_eq!(count(&text, "p0"), 3);
+        assert_eq!(count(&text, "other"), 15);
     }
 }

@@ -187,13 +187,24 @@ struct JsonFields<'a, 'w> {
 }
 
 impl JsonFields<'_, '_> {
-    fn entry(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+    /// `,"name":` then the value; a `string` value gets its opening quote in the same
+    /// write, and its closing one after it.
+    fn entry(
+        &mut self,
+        field: &Field,
+        string: bool,
+        value: impl FnOnce(&mut Writer<'_>) -> fmt::Result,
+    ) {
         if self.result.is_ok() {
             self.result = (|| {
                 self.w.write_str(",\"")?;
                 Escaped(self.w).write_str(field.name())?;
-                self.w.write_str("\":")?;
-                value(self.w)
+                self.w.write_str(if string { "\":\"" } else { "\":" })?;
+                value(self.w)?;
+                if string {
+                    self.w.write_char('"')?;
+                }
+                Ok(())
             })();
         }
     }
@@ -201,40 +212,58 @@ impl JsonFields<'_, '_> {
 
 impl Visit for JsonFields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.entry(field, |w| {
-            w.write_char('"')?;
-            Escaped(w).write_str(value)?;
-            w.write_char('"')
-        });
+        self.entry(field, true, |w| Escaped(w).write_str(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.entry(field, |w| {
-            w.write_char('"')?;
-            write!(Escaped(w), "{value:?}")?;
-            w.write_char('"')
-        });
+        self.entry(field, true, |w| write!(Escaped(w), "{value:?}"));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.entry(field, |w| write!(w, "{value}"));
+        self.entry(field, false, |w| write!(w, "{value}"));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.entry(field, |w| write!(w, "{value}"));
+        self.entry(field, false, |w| write!(w, "{value}"));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.entry(field, |w| w.write_str(if value { "true" } else { "false" }));
+        self.entry(field, false, |w| {
+            w.write_str(if value { "true" } else { "false" })
+        });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         // As serde_json: shortest round-trip form, and null for what JSON cannot carry.
-        self.entry(field, |w| match serde_json::Number::from_f64(value) {
-            Some(n) => write!(w, "{n}"),
-            None => w.write_str("null"),
+        self.entry(field, false, |w| {
+            match serde_json::Number::from_f64(value) {
+                Some(n) => write!(w, "{n}"),
+                None => w.write_str("null"),
+            }
         });
     }
+}
+
+/// Whether `b` must be escaped inside a JSON string.
+const fn needs_json_escape(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\')
+}
+
+/// [`needs_json_escape`] for every byte, as a table: one load a byte.
+static JSON_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = needs_json_escape(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// Whether `s` holds a byte that must be escaped inside a JSON string (it runs on every
+/// field name and value of every log line, most of them a few bytes long).
+fn has_json_special(s: &[u8]) -> bool {
+    s.iter().any(|&b| JSON_SPECIAL[usize::from(b)])
 }
 
 /// Escapes what it is given for the inside of a JSON string: `"`, `\` and the control
@@ -243,14 +272,13 @@ struct Escaped<'a, 'w>(&'a mut Writer<'w>);
 
 impl fmt::Write for Escaped<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
         // Most values (hosts, names, codes) need none: one scan, one write.
-        if !s.bytes().any(needs_escape) {
+        if !has_json_special(s.as_bytes()) {
             return self.0.write_str(s);
         }
         let mut plain = 0;
         for (i, b) in s.bytes().enumerate() {
-            if !needs_escape(b) {
+            if !needs_json_escape(b) {
                 continue;
             }
             // Every byte that needs escaping is ASCII, so `i` is a character boundary.
