@@ -5,9 +5,11 @@
 //! browser goes is here, so it is tested without a network.
 
 use authrelay_client::keyring::{StateFormat, VerifiedState};
-use authrelay_client::target::{is_valid_provider_id, Target};
+use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
 use percent_encoding::percent_decode;
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use url::Url;
 
 use crate::config::{is_loopback_host, Config};
@@ -363,7 +365,6 @@ fn parse_authority(authority: &str) -> ParsedAuthority {
 /// the answer is a pure function of the string, so the cache changes nothing but the
 /// cost (a URL parse per request, about a fifth of a native decision).
 fn with_parsed_authority<R>(authority: &str, f: impl FnOnce(&ParsedAuthority) -> R) -> R {
-    use std::cell::RefCell;
     thread_local! {
         static LAST: RefCell<Option<(String, ParsedAuthority)>> = const { RefCell::new(None) };
     }
@@ -491,22 +492,26 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
     };
 
     let format = StateFormat::detect(state);
-    let verified: VerifiedState = match config.keyring.verify(state, now, config.state_max_age) {
-        Ok(v) => v,
-        Err(rejection) => {
-            let refusal = match rejection.code() {
-                "state_malformed" => Refusal::StateMalformed,
-                "state_expired" => Refusal::StateExpired,
-                "target_invalid" => Refusal::TargetInvalid,
-                _ => Refusal::StateInvalid,
-            };
-            return Outcome {
-                format: Some(rejection.format()),
-                detail: Some(rejection.detail_code()),
-                ..Outcome::refuse(refusal)
-            };
-        }
-    };
+    let verified: VerifiedState =
+        match config
+            .keyring
+            .verify_with(state, now, config.state_max_age, parse_target)
+        {
+            Ok(v) => v,
+            Err(rejection) => {
+                let refusal = match rejection.code() {
+                    "state_malformed" => Refusal::StateMalformed,
+                    "state_expired" => Refusal::StateExpired,
+                    "target_invalid" => Refusal::TargetInvalid,
+                    _ => Refusal::StateInvalid,
+                };
+                return Outcome {
+                    format: Some(rejection.format()),
+                    detail: Some(rejection.detail_code()),
+                    ..Outcome::refuse(refusal)
+                };
+            }
+        };
     let target: &Target = &verified.target;
     let mut outcome = Outcome {
         format: Some(format),
@@ -563,6 +568,36 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
     outcome
 }
 
+/// How many parsed targets each thread keeps (see [`parse_target`]).
+const TARGETS_KEPT: usize = 16;
+
+thread_local! {
+    /// The targets this thread parsed last, newest first.
+    static RECENT_TARGETS: RefCell<VecDeque<Target>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// [`Target::parse`], remembering the last few targets this thread parsed. A state's
+/// target is the callback URL of the preview (or production app) it came from, the same
+/// string for every sign-in there, and the URL parser is the largest single part of a
+/// native decision. Only a string that is its own canonical form is kept, and a string
+/// is answered from memory only when it is byte for byte one that parsed before, so the
+/// answer is the one `Target::parse` gives; a string that fails is parsed, and refused,
+/// every time. It runs only on targets of states that verified.
+fn parse_target(raw: &str) -> Result<Target, TargetError> {
+    let kept = RECENT_TARGETS.with_borrow(|kept| kept.iter().find(|t| t.as_str() == raw).cloned());
+    if let Some(target) = kept {
+        return Ok(target);
+    }
+    let target = Target::parse(raw)?;
+    if target.as_str() == raw {
+        RECENT_TARGETS.with_borrow_mut(|kept| {
+            kept.truncate(TARGETS_KEPT - 1);
+            kept.push_front(target.clone());
+        });
+    }
+    Ok(target)
+}
+
 /// Whether `q` holds one of the characters the `url` crate percent-encodes in an http(s)
 /// query. A fold rather than `any`, and a function of its own: no early exit and a small
 /// loop, so the compiler vectorises the scan (an Auth.js state makes it ~560 bytes).
@@ -606,6 +641,57 @@ mod tests {
     use authrelay_client::Secret;
 
     use super::*;
+
+    #[test]
+    fn parse_target_answers_as_target_parse() {
+        let odd = [
+            "https://PR-1.Preview.Example.com/api/auth/callback/github",
+            "https://pr-1.preview.example.com:443/api/auth/callback/github",
+            "https://pr-1.preview.example.com",
+            "https://pr-1.preview.example.com/api/auth/callback/github#x",
+            "https://user@pr-1.preview.example.com/api/auth/callback/github",
+            "javascript:alert(1)",
+            "",
+            "https://pr-1.preview.example.com/a/../api/auth/callback/github",
+        ];
+        // More distinct targets than a thread keeps, in rounds, between odd strings.
+        for _ in 0..3 {
+            for i in 0..TARGETS_KEPT + 5 {
+                let raw = format!("https://pr-{i}.preview.example.com/api/auth/callback/github");
+                assert_eq!(parse_target(&raw), Target::parse(&raw), "{raw}");
+                assert_eq!(
+                    parse_target(odd[i % odd.len()]),
+                    Target::parse(odd[i % odd.len()])
+                );
+            }
+        }
+        RECENT_TARGETS.with_borrow(|kept| {
+            assert_eq!(kept.len(), TARGETS_KEPT);
+            // Only canonical strings are kept, and the newest first.
+            assert!(kept.iter().all(|t| !odd.contains(&t.as_str())));
+            let newest = format!(
+                "https://pr-{}.preview.example.com/api/auth/callback/github",
+                TARGETS_KEPT + 4
+            );
+            assert_eq!(kept[0].as_str(), newest);
+        });
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_target_is_target_parse(raw in "(https?://)?[a-zA-Z0-9.:@/%#?=&\\[\\]-]{0,40}") {
+            let once = parse_target(&raw);
+            proptest::prop_assert_eq!(&once, &Target::parse(&raw));
+            // Asked again, from memory where it was kept.
+            proptest::prop_assert_eq!(parse_target(&raw), once.clone());
+            // A parsed target's own string is canonical, so it is kept: twice more.
+            if let Ok(t) = once {
+                for _ in 0..2 {
+                    proptest::prop_assert_eq!(parse_target(t.as_str()), Target::parse(t.as_str()));
+                }
+            }
+        }
+    }
 
     const SECRET: &str = "unit-test-secret-0123456789abcdef00";
     const NOW: u64 = 1_800_000_000;

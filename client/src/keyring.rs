@@ -210,9 +210,23 @@ impl Keyring {
     /// Verifies a state of either format at time `now`. `max_age` caps a state's
     /// lifetime in seconds (native: expiry − issued-at; Auth.js: age since `iat`).
     pub fn verify(&self, state: &str, now: u64, max_age: u64) -> Result<VerifiedState, Rejection> {
+        self.verify_with(state, now, max_age, Target::parse)
+    }
+
+    /// [`verify`](Self::verify), with `parse` in place of [`Target::parse`] for the
+    /// state's target, which it is given only once the state has verified (signature or
+    /// decryption, then times). `parse` must answer as `Target::parse` does for the same
+    /// string; the relay passes a cache of its answers.
+    pub fn verify_with(
+        &self,
+        state: &str,
+        now: u64,
+        max_age: u64,
+        parse: impl FnOnce(&str) -> Result<Target, TargetError>,
+    ) -> Result<VerifiedState, Rejection> {
         match StateFormat::detect(state) {
-            StateFormat::Native => self.verify_native(state, now, max_age),
-            StateFormat::AuthJs => self.verify_authjs(state, now, max_age),
+            StateFormat::Native => self.verify_native(state, now, max_age, parse),
+            StateFormat::AuthJs => self.verify_authjs(state, now, max_age, parse),
         }
     }
 
@@ -221,11 +235,14 @@ impl Keyring {
         state: &str,
         now: u64,
         max_age: u64,
+        parse: impl FnOnce(&str) -> Result<Target, TargetError>,
     ) -> Result<VerifiedState, Rejection> {
-        let s = native::verify(&self.native, state, now, max_age).map_err(|e| Rejection {
-            format: StateFormat::Native,
-            class: e.class(),
-            detail: Detail::Native(e),
+        let s = native::verify_with(&self.native, state, now, max_age, parse).map_err(|e| {
+            Rejection {
+                format: StateFormat::Native,
+                class: e.class(),
+                detail: Detail::Native(e),
+            }
         })?;
         Ok(VerifiedState {
             format: StateFormat::Native,
@@ -242,6 +259,7 @@ impl Keyring {
         state: &str,
         now: u64,
         max_age: u64,
+        parse: impl FnOnce(&str) -> Result<Target, TargetError>,
     ) -> Result<VerifiedState, Rejection> {
         let fail = |class, detail| Rejection {
             format: StateFormat::AuthJs,
@@ -267,8 +285,8 @@ impl Keyring {
                 return Err(fail(FailureClass::Expired, Detail::TooOld));
             }
         }
-        let target = Target::parse(&claims.origin)
-            .map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
+        let target =
+            parse(&claims.origin).map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
         Ok(VerifiedState {
             format: StateFormat::AuthJs,
             secret_index: index,
