@@ -48,10 +48,13 @@ pub const MAX_PROVIDER_LABELS: usize = 32;
 const RECENT_MAX: usize = 16;
 
 /// A bounce's labels as the callback gives them (the provider before it is capped), and
-/// the counter they were counted in. A thread keeps the last few it used, so that a
-/// callback like a recent one is counted without building label strings, taking the
-/// provider set's lock or hashing: it only compares a few short strings. The counter is
-/// the family's own, so `/metrics` shows the same numbers either way.
+/// the counter they were counted in. A thread keeps the last few distinct ones it added
+/// (first in, first out), so that a callback like a recent one is counted without
+/// building label strings, taking the provider set's lock or hashing: it only compares
+/// a few short strings. The counter is the family's own, so `/metrics` shows the same
+/// numbers either way. This holds because the family never removes a label set and the
+/// provider set never shrinks (a raw provider keeps its label for good); whatever
+/// changes either must clear these too.
 struct Recent {
     app: String,
     outcome: &'static str,

@@ -572,29 +572,28 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
 const TARGETS_KEPT: usize = 16;
 
 thread_local! {
-    /// The targets this thread parsed last, newest first.
+    /// The distinct targets this thread parsed last, newest first.
     static RECENT_TARGETS: RefCell<VecDeque<Target>> = const { RefCell::new(VecDeque::new()) };
 }
 
-/// [`Target::parse`], remembering the last few targets this thread parsed. A state's
-/// target is the callback URL of the preview (or production app) it came from, the same
-/// string for every sign-in there, and the URL parser is the largest single part of a
-/// native decision. Only a string that is its own canonical form is kept, and a string
-/// is answered from memory only when it is byte for byte one that parsed before, so the
-/// answer is the one `Target::parse` gives; a string that fails is parsed, and refused,
-/// every time. It runs only on targets of states that verified.
+/// [`Target::parse`], remembering the last few distinct targets this thread parsed
+/// (first in, first out). A state's target is the callback URL of the preview (or
+/// production app) it came from, the same string for every sign-in there, and the URL
+/// parser is the largest single part of a native decision. `Target::parse` accepts only
+/// a string that is its own canonical form, and a string is answered from memory only
+/// when it is byte for byte a kept target's, so the answer is the one `Target::parse`
+/// gives; a string that fails is parsed, and refused, every time. It runs only on
+/// targets of states that verified.
 fn parse_target(raw: &str) -> Result<Target, TargetError> {
     let kept = RECENT_TARGETS.with_borrow(|kept| kept.iter().find(|t| t.as_str() == raw).cloned());
     if let Some(target) = kept {
         return Ok(target);
     }
     let target = Target::parse(raw)?;
-    if target.as_str() == raw {
-        RECENT_TARGETS.with_borrow_mut(|kept| {
-            kept.truncate(TARGETS_KEPT - 1);
-            kept.push_front(target.clone());
-        });
-    }
+    RECENT_TARGETS.with_borrow_mut(|kept| {
+        kept.truncate(TARGETS_KEPT - 1);
+        kept.push_front(target.clone());
+    });
     Ok(target)
 }
 
@@ -667,7 +666,7 @@ mod tests {
         }
         RECENT_TARGETS.with_borrow(|kept| {
             assert_eq!(kept.len(), TARGETS_KEPT);
-            // Only canonical strings are kept, and the newest first.
+            // Nothing refused is kept, and the newest comes first.
             assert!(kept.iter().all(|t| !odd.contains(&t.as_str())));
             let newest = format!(
                 "https://pr-{}.preview.example.com/api/auth/callback/github",

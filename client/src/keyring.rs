@@ -216,7 +216,8 @@ impl Keyring {
     /// [`verify`](Self::verify), with `parse` in place of [`Target::parse`] for the
     /// state's target, which it is given only once the state has verified (signature or
     /// decryption, then times). `parse` must answer as `Target::parse` does for the same
-    /// string; the relay passes a cache of its answers.
+    /// string (the relay passes a cache of its answers); a target whose string is not the
+    /// state's own is refused as not canonical.
     pub fn verify_with(
         &self,
         state: &str,
@@ -287,6 +288,13 @@ impl Keyring {
         }
         let target =
             parse(&claims.origin).map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
+        // As in `native::verify_with`: only the encrypted string itself is a target.
+        if target.as_str() != claims.origin {
+            return Err(fail(
+                FailureClass::Invalid,
+                Detail::BadTarget(TargetError::NotCanonical),
+            ));
+        }
         Ok(VerifiedState {
             format: StateFormat::AuthJs,
             secret_index: index,

@@ -354,7 +354,8 @@ pub fn verify(
 
 /// [`verify`], with `parse` in place of [`Target::parse`] for the signed target, which
 /// it is given only once the signature and times have verified. `parse` must answer as
-/// `Target::parse` does for the same string; the relay passes a cache of its answers.
+/// `Target::parse` does for the same string (the relay passes a cache of its answers);
+/// a target whose string is not the signed one is refused as not canonical.
 pub fn verify_with(
     keys: &[NativeKey],
     state: &str,
@@ -392,6 +393,11 @@ pub fn verify_with(
     let raw_target = std::str::from_utf8(&body[HEADER_LEN..])
         .map_err(|_| NativeError::BadTarget(TargetError::ForbiddenCharacter))?;
     let target = parse(raw_target).map_err(NativeError::BadTarget)?;
+    // `Target::parse` accepts only a string that is its own canonical form, so this
+    // holds for it; it keeps another parser from answering with a target never signed.
+    if target.as_str() != raw_target {
+        return Err(NativeError::BadTarget(TargetError::NotCanonical));
+    }
     if target.has_query() {
         return Err(NativeError::NotACallback);
     }
