@@ -56,20 +56,18 @@ const RECENT_MAX: usize = 16;
 /// provider set never shrinks (a raw provider keeps its label for good); whatever
 /// changes either must clear these too.
 struct Recent {
-    app: String,
-    outcome: &'static str,
-    reason: &'static str,
+    labels: BounceLabels,
+    /// The provider as the callback gave it; `labels` has its capped label.
     provider: Option<String>,
-    format: &'static str,
     counter: Counter,
 }
 
 impl Recent {
     fn is(&self, app: &str, outcome: &Outcome) -> bool {
-        self.outcome == outcome.outcome_label()
-            && self.reason == outcome.reason_label()
-            && self.format == format_label(outcome)
-            && self.app == app
+        self.labels.outcome == outcome.outcome_label()
+            && self.labels.reason == outcome.reason_label()
+            && self.labels.format == format_label(outcome)
+            && self.labels.app == app
             && self.provider.as_deref() == outcome.provider.as_deref()
     }
 }
@@ -171,11 +169,8 @@ impl Metrics {
             recent.remove(0);
         }
         recent.push(Recent {
-            app: labels.app,
-            outcome: labels.outcome,
-            reason: labels.reason,
+            labels,
             provider: outcome.provider.clone(),
-            format: labels.format,
             counter,
         });
     }

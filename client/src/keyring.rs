@@ -9,7 +9,7 @@ use std::fmt;
 use crate::authjs::{self, AuthJsError, AuthJsKey};
 use crate::native::{self, FailureClass, NativeError, NativeKey};
 use crate::secret::Secret;
-use crate::target::{Target, TargetError};
+use crate::target::{self, Target, TargetError};
 
 /// Which state format a state is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -286,15 +286,8 @@ impl Keyring {
                 return Err(fail(FailureClass::Expired, Detail::TooOld));
             }
         }
-        let target =
-            parse(&claims.origin).map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
-        // As in `native::verify_with`: only the encrypted string itself is a target.
-        if target.as_str() != claims.origin {
-            return Err(fail(
-                FailureClass::Invalid,
-                Detail::BadTarget(TargetError::NotCanonical),
-            ));
-        }
+        let target = target::parse_own(&claims.origin, parse)
+            .map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
         Ok(VerifiedState {
             format: StateFormat::AuthJs,
             secret_index: index,

@@ -422,6 +422,22 @@ fn is_ldh_name(domain: &str) -> bool {
     len > 0 && prev != b'-'
 }
 
+/// `parse(raw)`, accepted only when the target's string is `raw` itself. This always
+/// holds for [`Target::parse`], which accepts nothing but its own canonical form; it keeps
+/// a caller's parser (see `Keyring::verify_with`) from answering a verified state with a
+/// target the state never carried.
+pub(crate) fn parse_own(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<Target, TargetError>,
+) -> Result<Target, TargetError> {
+    let target = parse(raw)?;
+    if target.as_str() == raw {
+        Ok(target)
+    } else {
+        Err(TargetError::NotCanonical)
+    }
+}
+
 /// A DNS label of lowercase letters, digits and inner hyphens, 1 to 63 bytes. The `url`
 /// crate has already lowercased and punycoded the host.
 pub(crate) fn is_ldh_label(label: &str) -> bool {
