@@ -1,12 +1,12 @@
-//! Framework-neutral HTTP answers: what status, headers and body each decision gets.
-//!
-//! The actix service and the serverless adapter both turn a [`Decision`] into a response
-//! through [`answer`], so they cannot drift apart.
+//! Framework-neutral HTTP answers: what status, headers and body each route and each
+//! decision gets. The request path ([`crate::request`]) builds them; adapters only copy
+//! them into their framework's response.
 
 use std::borrow::Cow;
 
 use crate::page;
 use crate::relay::{Decision, Outcome, Refusal};
+use crate::service::Apps;
 
 /// Headers every response carries.
 pub const COMMON_HEADERS: [(&str, &str); 2] = [
@@ -51,6 +51,12 @@ impl Answer {
     }
 }
 
+fn plain(status: u16, content_type: &'static str, body: String) -> Answer {
+    let mut a = Answer::new(status).header("content-type", content_type);
+    a.body = body;
+    a
+}
+
 fn html(status: u16, p: page::Page) -> Answer {
     let mut a = Answer::new(status)
         .header("content-type", "text/html; charset=utf-8")
@@ -91,8 +97,8 @@ pub fn refusal_for(refusal: Refusal, json: bool, app: Option<&str>) -> Answer {
 /// The answer for a callback's outcome.
 pub fn answer(outcome: &Outcome, json: bool) -> Answer {
     match &outcome.decision {
-        // The url crate never serialises CR, LF or other control characters, so the
-        // Location is always a valid header value.
+        // The Location is a parsed target and printable-ASCII parameters
+        // (`relay::location`), so it is always a valid header value.
         Decision::Redirect(location) => Answer::new(302).header("location", location.clone()),
         Decision::FormPost {
             action,
@@ -101,4 +107,42 @@ pub fn answer(outcome: &Outcome, json: bool) -> Answer {
         } => html(200, page::form_post(action, action_origin, fields)),
         Decision::Refuse(r) => refusal_for(*r, json, outcome.app.as_deref()),
     }
+}
+
+/// `GET /healthz`: the process is up.
+pub fn healthz() -> Answer {
+    plain(200, "text/plain; charset=utf-8", "ok\n".to_owned())
+}
+
+/// `GET /readyz`: the generation of the loaded configuration and its apps.
+pub fn readyz(apps: &Apps, generation: u64) -> Answer {
+    plain(
+        200,
+        "application/json",
+        apps.readiness(generation).to_string(),
+    )
+}
+
+/// `GET /metrics`: Prometheus text.
+pub fn metrics(text: String) -> Answer {
+    plain(
+        200,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        text,
+    )
+}
+
+/// A callback path asked with another method than GET, HEAD or POST.
+pub fn method_not_allowed(json: bool) -> Answer {
+    refusal(Refusal::MethodNotAllowed, json).header("allow", "GET, POST")
+}
+
+/// The answer of a deployment whose configuration is invalid: 503, not a 4xx, since no
+/// request could have done better. It says nothing of the configuration.
+pub fn configuration_error() -> Answer {
+    plain(
+        503,
+        "application/json",
+        serde_json::json!({ "error": "configuration_error" }).to_string(),
+    )
 }

@@ -1,16 +1,28 @@
 //! authrelay: the one stable OAuth callback for preview deployments.
 //!
-//! The service half. The decision of where a browser goes is [`relay::decide`], a pure
-//! function; [`startup::Application`] serves it over HTTP with actix-web.
+//! The service half. The layout follows the path of a request:
+//!
+//! - [`actix`] (and the Vercel function in `deploy/vercel`) adapt an HTTP framework to
+//!   the request path and do nothing else;
+//! - [`request`] is the request path: routes, methods, the body's limit and deadline,
+//!   metrics and the log line, the same for every adapter;
+//! - [`relay`] is the decision, a pure function of the callback, the configuration and
+//!   the clock; [`answer`] and [`page`] turn it into status, headers and body;
+//! - [`config`] reads and checks the configuration, [`service`] holds the apps a relay
+//!   serves; [`startup`] binds the listeners; [`cli`] is the `authrelay` command;
+//! - [`metrics`], [`telemetry`] and [`health`] are for operators; [`recent`] is the
+//!   per-thread memory the hot path uses.
 
+pub mod actix;
 pub mod answer;
 pub mod cli;
 pub mod config;
 pub mod health;
 pub mod metrics;
 pub mod page;
+pub mod recent;
 pub mod relay;
-pub mod routes;
+pub mod request;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

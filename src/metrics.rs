@@ -11,6 +11,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
+use crate::recent::Recent;
 use crate::relay::Outcome;
 
 /// Labels of a bounce. `provider` is only set from a verified state, so a client cannot
@@ -44,25 +45,25 @@ struct BuildLabels {
 /// Distinct provider label values kept; more fold into `other`.
 pub const MAX_PROVIDER_LABELS: usize = 32;
 
-/// Label sets each thread keeps at hand with their counters (see [`Recent`]).
+/// Label sets each thread keeps at hand with their counters (see [`KeptLabels`]).
 const RECENT_MAX: usize = 16;
 
 /// A bounce's labels as the callback gives them (the provider before it is capped), and
-/// the counter they were counted in. A thread keeps the last few distinct ones it added
-/// (first in, first out), so that a callback like a recent one is counted without
+/// the counter they were counted in. A thread keeps the last few distinct ones it added,
+/// so that a callback like a recent one is counted without
 /// building label strings, taking the provider set's lock or hashing: it only compares
 /// a few short strings. The counter is the family's own, so `/metrics` shows the same
 /// numbers either way. This holds because the family never removes a label set and the
 /// provider set never shrinks (a raw provider keeps its label for good); whatever
 /// changes either must clear these too.
-struct Recent {
+struct KeptLabels {
     labels: BounceLabels,
     /// The provider as the callback gave it; `labels` has its capped label.
     provider: Option<String>,
     counter: Counter,
 }
 
-impl Recent {
+impl KeptLabels {
     fn is(&self, app: &str, outcome: &Outcome) -> bool {
         self.labels.outcome == outcome.outcome_label()
             && self.labels.reason == outcome.reason_label()
@@ -84,7 +85,7 @@ pub struct Metrics {
     bounces: Family<BounceLabels, Counter>,
     latency: Histogram,
     providers: std::sync::Mutex<std::collections::HashSet<String>>,
-    recent: thread_local::ThreadLocal<RefCell<Vec<Recent>>>,
+    recent: thread_local::ThreadLocal<RefCell<Recent<KeptLabels, RECENT_MAX>>>,
 }
 
 impl Default for Metrics {
@@ -149,7 +150,7 @@ impl Metrics {
     fn count(&self, outcome: &Outcome) {
         let app = outcome.app.as_deref().unwrap_or_default();
         let mut recent = self.recent.get_or_default().borrow_mut();
-        if let Some(r) = recent.iter().find(|r| r.is(app, outcome)) {
+        if let Some(r) = recent.find(|r| r.is(app, outcome)) {
             r.counter.inc();
             return;
         }
@@ -165,10 +166,7 @@ impl Metrics {
         };
         let counter = self.bounces.get_or_create(&labels).clone();
         counter.inc();
-        if recent.len() == RECENT_MAX {
-            recent.remove(0);
-        }
-        recent.push(Recent {
+        recent.keep(KeptLabels {
             labels,
             provider: outcome.provider.clone(),
             counter,

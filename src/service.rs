@@ -12,7 +12,6 @@ use authrelay_client::pattern::Allowlist;
 use serde::Deserialize;
 
 use crate::config::{self, Config, ConfigError, Secrets, Settings};
-use crate::relay::{self, CallbackMethod, CallbackRequest, Decision, Outcome, Refusal};
 
 /// The variable that names a config file.
 pub const CONFIG_VAR: &str = "AUTHRELAY_CONFIG";
@@ -91,14 +90,6 @@ struct AppTable {
 #[derive(Debug, Clone)]
 pub struct Apps {
     apps: Vec<Config>,
-}
-
-/// Where a request path leads.
-pub enum Route<'a> {
-    /// `{base}/callback/{provider}` of this app.
-    Callback(&'a Config, &'a str),
-    /// Nothing here.
-    None,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -249,19 +240,15 @@ impl Apps {
         &self.apps[0]
     }
 
-    /// Finds the app and provider of a request path.
-    pub fn route<'a>(&'a self, path: &'a str) -> Route<'a> {
-        for app in &self.apps {
-            let Some(rest) = path.strip_prefix(app.base_path.as_str()) else {
-                continue;
-            };
-            if let Some(provider) = rest.strip_prefix("/callback/") {
-                if !provider.is_empty() && !provider.contains('/') {
-                    return Route::Callback(app, provider);
-                }
-            }
-        }
-        Route::None
+    /// The app and the raw `{provider}` segment of a callback path
+    /// (`{base}/callback/{provider}`), if it is one.
+    pub fn callback<'a>(&'a self, path: &'a str) -> Option<(&'a Config, &'a str)> {
+        self.apps.iter().find_map(|app| {
+            let provider = path
+                .strip_prefix(app.base_path.as_str())?
+                .strip_prefix("/callback/")?;
+            (!provider.is_empty() && !provider.contains('/')).then_some((app, provider))
+        })
     }
 
     /// The `/readyz` body: the generation and each app's name, base path and number of
@@ -280,42 +267,6 @@ impl Apps {
             .collect();
         serde_json::json!({ "status": "ready", "generation": generation, "apps": list })
     }
-
-    /// Another app whose secrets verify this state, to say so in the refusal.
-    pub fn other_app_for_state(&self, this: &Config, state: &str, now: u64) -> Option<&Config> {
-        self.apps
-            .iter()
-            .filter(|a| a.name != this.name)
-            .find(|a| a.keyring.verify(state, now, a.state_max_age).is_ok())
-    }
-}
-
-/// The decision for a callback to `app` among `apps`: [`relay::decide`], and a state that
-/// fails only because it belongs to another app says so.
-pub fn decide(apps: &Apps, app: &Config, req: &CallbackRequest<'_>, now: u64) -> Outcome {
-    let mut outcome = relay::decide(req, app, now);
-    let unknown_secret = matches!(outcome.decision, Decision::Refuse(Refusal::StateInvalid))
-        && matches!(outcome.detail, Some("unknown_key" | "decrypt_failed"));
-    if unknown_secret && apps.apps().len() > 1 {
-        let params = match req.method {
-            CallbackMethod::Get => relay::parse_params(req.query.as_bytes()),
-            CallbackMethod::Post => relay::parse_params(req.body),
-        };
-        let state = params
-            .ok()
-            .and_then(|p| p.into_iter().find(|(k, _)| k == "state").map(|(_, v)| v));
-        if let Some(other) = state.and_then(|s| {
-            apps.other_app_for_state(app, &s, now)
-                .map(|o| o.name.clone())
-        }) {
-            outcome.decision = Decision::Refuse(Refusal::StateOtherApp);
-            outcome.secret = None;
-            // The other app's name goes to logs only; the page names this app.
-            outcome.detail = Some("other_app");
-            tracing::debug!(other_app = %other, "state belongs to another app");
-        }
-    }
-    outcome
 }
 
 #[cfg(test)]
@@ -372,16 +323,10 @@ state_max_age = 300
         );
         assert_eq!(apps.apps()[1].state_max_age, 300);
         assert!(
-            matches!(apps.route("/admin/auth/callback/google"), Route::Callback(c, "google") if c.name == "admin")
+            matches!(apps.callback("/admin/auth/callback/google"), Some((c, "google")) if c.name == "admin")
         );
-        assert!(matches!(
-            apps.route("/web/api/auth/callback/x/y"),
-            Route::None
-        ));
-        assert!(matches!(
-            apps.route("/api/auth/callback/github"),
-            Route::None
-        ));
+        assert!(apps.callback("/web/api/auth/callback/x/y").is_none());
+        assert!(apps.callback("/api/auth/callback/github").is_none());
     }
 
     #[test]

@@ -1,18 +1,16 @@
 //! Building and running the HTTP service.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
-use arc_swap::ArcSwap;
 
+use crate::actix::{self, MetricsPort};
 use crate::answer::COMMON_HEADERS;
 use crate::config::{Config, ConfigError};
-use crate::metrics::Metrics;
-use crate::routes::{self, AppState};
+use crate::request::Relay;
 use crate::service::{Apps, Source};
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
@@ -23,13 +21,13 @@ pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
     server: Server,
-    state: Arc<AppState>,
+    relay: Arc<Relay>,
 }
 
 /// Swaps in a new configuration while the relay runs.
 #[derive(Clone)]
 pub struct Reloader {
-    state: Arc<AppState>,
+    relay: Arc<Relay>,
 }
 
 impl Reloader {
@@ -42,20 +40,7 @@ impl Reloader {
 
     /// Swaps in already-loaded apps (or records the failure to load them).
     pub fn swap(&self, loaded: Result<Apps, ConfigError>) -> Result<u64, ConfigError> {
-        match loaded {
-            Ok(apps) => {
-                self.state.apps.store(Arc::new(apps));
-                let generation = self.state.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                self.state.metrics.reloaded(true, generation);
-                Ok(generation)
-            }
-            Err(e) => {
-                self.state
-                    .metrics
-                    .reloaded(false, self.state.generation.load(Ordering::SeqCst));
-                Err(e)
-            }
-        }
+        self.relay.swap(loaded)
     }
 }
 
@@ -88,34 +73,21 @@ impl Application {
             Some(l) => Some(l.local_addr()?.port()),
             None => None,
         };
-        let trust_host = apps.first().trust_host;
-        let metrics = Metrics::new();
-        metrics.reloaded(true, 1);
-        let state = Arc::new(AppState {
-            apps: ArcSwap::from_pointee(apps),
-            generation: AtomicU64::new(1),
-            metrics,
-            metrics_port,
-            trust_host,
-        });
-        let data = web::Data::new(state.clone());
+        let relay = Arc::new(Relay::new(apps, metrics_port.is_some()));
+        let data = web::Data::new(relay.clone());
+        let port_data = web::Data::new(MetricsPort(metrics_port));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(port_data.clone())
+                // Every answer of the request path carries these already; the middleware
+                // adds them to anything actix answers by itself.
                 .wrap(
                     COMMON_HEADERS
                         .iter()
                         .fold(DefaultHeaders::new(), |h, &pair| h.add(pair)),
                 )
-                // HEAD too: uptime checkers use it.
-                .route("/healthz", web::get().to(routes::healthz))
-                .route("/healthz", web::head().to(routes::healthz))
-                .route("/readyz", web::get().to(routes::readyz))
-                .route("/readyz", web::head().to(routes::readyz))
-                .route("/metrics", web::get().to(routes::metrics))
-                // Callback paths depend on the loaded apps, which a reload changes, so
-                // they are routed by the handler rather than by actix.
-                .default_service(web::to(routes::dispatch))
+                .default_service(web::to(actix::handle))
         })
         .listen(listener)?;
         let server = match metrics_listener {
@@ -130,7 +102,7 @@ impl Application {
             port,
             metrics_port,
             server,
-            state,
+            relay,
         })
     }
 
@@ -147,7 +119,7 @@ impl Application {
     /// A handle that swaps in new configurations.
     pub fn reloader(&self) -> Reloader {
         Reloader {
-            state: self.state.clone(),
+            relay: self.relay.clone(),
         }
     }
 

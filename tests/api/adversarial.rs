@@ -1588,7 +1588,7 @@ async fn a_body_that_never_finishes_arriving_is_cut_off() {
     stream.writable().await.unwrap();
     assert_eq!(stream.try_write(head.as_bytes()).unwrap(), head.len());
     let started = std::time::Instant::now();
-    let limit = authrelay::routes::BODY_TIMEOUT + Duration::from_secs(5);
+    let limit = authrelay::request::BODY_TIMEOUT + Duration::from_secs(5);
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     while started.elapsed() < limit && !response_complete(&buf) {
@@ -1611,7 +1611,7 @@ async fn a_body_that_never_finishes_arriving_is_cut_off() {
     );
     assert_eq!(check_raw(&a, "slow body"), Seen::Refused(400));
     assert!(
-        waited >= authrelay::routes::BODY_TIMEOUT - Duration::from_secs(1),
+        waited >= authrelay::request::BODY_TIMEOUT - Duration::from_secs(1),
         "{waited:?}"
     );
 }

@@ -1,0 +1,556 @@
+//! The decision: a pure function of the callback, the configuration and the clock.
+
+use std::cell::RefCell;
+
+use authrelay_client::keyring::VerifiedState;
+use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
+
+use super::authority::is_relay_authority;
+use super::location::location;
+use super::params::parse_params;
+use super::{Decision, Outcome, Refusal};
+use crate::config::Config;
+use crate::recent::Recent;
+
+/// How the callback arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMethod {
+    /// A redirect from the provider (`response_mode=query`).
+    Get,
+    /// A form the provider's page posted (`response_mode=form_post`).
+    Post,
+}
+
+/// A callback request, reduced to what the decision needs.
+#[derive(Clone, Copy)]
+pub struct CallbackRequest<'a> {
+    /// GET or POST.
+    pub method: CallbackMethod,
+    /// The `{provider}` path segment, as received.
+    pub provider: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    /// The raw body of a POST.
+    pub body: &'a [u8],
+    /// The `Content-Type` of a POST.
+    pub content_type: Option<&'a str>,
+    /// The `host[:port]` the request was addressed to, as far as the relay may believe it
+    /// (`Host`, or `X-Forwarded-Host` when `AUTH_TRUST_HOST` is set). A target there is
+    /// refused like one on `AUTH_URL`'s host and port.
+    pub request_host: Option<&'a str>,
+}
+
+/// Callback parameters a target's own query must not carry: the preview would see two
+/// values and might take the one the state's signer put there.
+pub const CALLBACK_PARAMS: [&str; 10] = [
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+    "user",
+    "id_token",
+    "session_state",
+    "scope",
+];
+
+fn shadows_callback_params(target: &Target) -> bool {
+    target
+        .url()
+        .query_pairs()
+        .any(|(k, _)| CALLBACK_PARAMS.iter().any(|p| k.eq_ignore_ascii_case(p)))
+}
+
+/// The relay's decision for a callback to the one app `config` at time `now` (Unix
+/// seconds).
+pub fn decide(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outcome {
+    decide_among(req, config, &[], now)
+}
+
+/// The decision for a callback to `app`, one of the relay's `apps` (a config file's, in
+/// file order; `app` may be among them): a state that verifies with none of `app`'s
+/// secrets but with another app's is refused as made for that other app.
+pub fn decide_among(req: &CallbackRequest<'_>, app: &Config, apps: &[Config], now: u64) -> Outcome {
+    let mut outcome = decide_unnamed(req, app, apps, now);
+    outcome.app = Some(app.name.clone());
+    if outcome.provider.is_none() && is_valid_provider_id(req.provider) {
+        outcome.path_provider = Some(req.provider.to_owned());
+    }
+    outcome
+}
+
+fn decide_unnamed(
+    req: &CallbackRequest<'_>,
+    config: &Config,
+    apps: &[Config],
+    now: u64,
+) -> Outcome {
+    if !is_valid_provider_id(req.provider) {
+        return Outcome::refused(Refusal::ProviderInvalid);
+    }
+    let params = match req.method {
+        CallbackMethod::Get => parse_params(req.query.as_bytes()),
+        CallbackMethod::Post => {
+            let is_form = req.content_type.is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            });
+            if !is_form {
+                return Outcome::refused(Refusal::UnsupportedMediaType);
+            }
+            // A state in the query of a form post would be a second, unchecked channel.
+            match parse_params(req.query.as_bytes()) {
+                Ok(q) if q.iter().any(|(k, _)| k == "state") => Err(Refusal::StateDuplicated),
+                Ok(q) if !q.is_empty() => Err(Refusal::ParamsMalformed),
+                Ok(_) => parse_params(req.body),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(r) => return Outcome::refused(r),
+    };
+    let mut states = params.iter().filter(|(k, _)| k == "state").map(|(_, v)| v);
+    let state = match (states.next(), states.next()) {
+        (None, _) => return Outcome::refused(Refusal::StateMissing),
+        (Some(_), Some(_)) => return Outcome::refused(Refusal::StateDuplicated),
+        (Some(s), None) if s.is_empty() => return Outcome::refused(Refusal::StateMissing),
+        (Some(s), None) => s,
+    };
+
+    let verified: VerifiedState =
+        match config
+            .keyring
+            .verify_with(state, now, config.state_max_age, parse_target)
+        {
+            Ok(v) => v,
+            Err(rejection) => {
+                let refusal = match rejection.code() {
+                    "state_malformed" => Refusal::StateMalformed,
+                    "state_expired" => Refusal::StateExpired,
+                    "target_invalid" => Refusal::TargetInvalid,
+                    _ => Refusal::StateInvalid,
+                };
+                let outcome = Outcome {
+                    format: Some(rejection.format()),
+                    detail: Some(rejection.detail_code()),
+                    ..Outcome::refused(refusal)
+                };
+                let no_key_fits = refusal == Refusal::StateInvalid
+                    && matches!(rejection.detail_code(), "unknown_key" | "decrypt_failed");
+                if no_key_fits {
+                    if let Some(other) = other_app_for_state(config, apps, state, now) {
+                        // The other app's name goes to logs only; the page names this app.
+                        return Outcome {
+                            decision: Decision::Refuse(Refusal::StateOtherApp),
+                            detail: Some("other_app"),
+                            other_app: Some(other.name.clone()),
+                            ..outcome
+                        };
+                    }
+                }
+                return outcome;
+            }
+        };
+    let target: &Target = &verified.target;
+    let mut outcome = Outcome {
+        format: Some(verified.format),
+        target_host: Some(target.host().to_owned()),
+        secret: Some(config.secrets.name(verified.secret_index).to_owned()),
+        ..Outcome::refused(Refusal::StateInvalid)
+    };
+    let is_relay = is_relay_authority(target, &config.public_url, req.request_host);
+    let refusal = if is_relay {
+        Some(Refusal::TargetIsRelay)
+    } else if shadows_callback_params(target) {
+        outcome.detail = Some("query_shadows_callback_params");
+        Some(Refusal::TargetInvalid)
+    } else if !config.allowlist.matches(target) {
+        Some(Refusal::TargetNotAllowed)
+    } else if target.callback_provider() != Some(req.provider)
+        || verified
+            .provider
+            .as_deref()
+            .is_some_and(|p| p != req.provider)
+    {
+        Some(Refusal::ProviderMismatch)
+    } else {
+        None
+    };
+    if let Some(r) = refusal {
+        outcome.decision = Decision::Refuse(r);
+        return outcome;
+    }
+    outcome.provider = Some(req.provider.to_owned());
+    outcome.decision = match req.method {
+        CallbackMethod::Get => {
+            // The query is forwarded byte for byte: every component was checked above
+            // (valid escapes, printable ASCII, UTF-8), so nothing needs re-encoding, and
+            // previews see exactly what the provider sent. A target's own query is kept.
+            Decision::Redirect(location(target, req.query))
+        }
+        // CSP source expressions cannot name an IPv6 literal, so the page's form-action
+        // could not allow the target: refuse clearly rather than serve a page that
+        // browsers block.
+        CallbackMethod::Post if target.host().starts_with('[') => {
+            outcome.detail = Some("ipv6_form_post");
+            Decision::Refuse(Refusal::TargetInvalid)
+        }
+        CallbackMethod::Post => Decision::FormPost {
+            action: target.as_str().to_owned(),
+            action_origin: target.origin(),
+            fields: params
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        },
+    };
+    outcome
+}
+
+/// Another of `apps` whose secrets verify `state`, to name it in the refusal. `app`'s
+/// own secrets were tried already.
+fn other_app_for_state<'a>(
+    app: &Config,
+    apps: &'a [Config],
+    state: &str,
+    now: u64,
+) -> Option<&'a Config> {
+    apps.iter()
+        .filter(|a| a.name != app.name)
+        .find(|a| a.keyring.verify(state, now, a.state_max_age).is_ok())
+}
+
+/// How many parsed targets each thread keeps (see [`parse_target`]).
+const TARGETS_KEPT: usize = 16;
+
+thread_local! {
+    /// The distinct targets this thread parsed last, newest first.
+    static RECENT_TARGETS: RefCell<Recent<Target, TARGETS_KEPT>> = const { RefCell::new(Recent::new()) };
+}
+
+/// [`Target::parse`], remembering the last few distinct targets this thread parsed. A
+/// state's target is the callback URL of the preview (or production app) it came from,
+/// the same string for every sign-in there, and the URL parser is the largest single
+/// part of a native decision. `Target::parse` accepts only a string that is its own
+/// canonical form, and a string is answered from memory only when it is byte for byte a
+/// kept target's, so the answer is the one `Target::parse` gives; a string that fails is
+/// parsed, and refused, every time. It runs only on targets of states that verified.
+fn parse_target(raw: &str) -> Result<Target, TargetError> {
+    let kept = RECENT_TARGETS.with_borrow(|kept| kept.find(|t| t.as_str() == raw).cloned());
+    if let Some(target) = kept {
+        return Ok(target);
+    }
+    let target = Target::parse(raw)?;
+    RECENT_TARGETS.with_borrow_mut(|kept| kept.keep(target.clone()));
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use authrelay_client::keyring::StateFormat;
+    use authrelay_client::native::{self, NativeKey};
+    use authrelay_client::Secret;
+
+    use super::*;
+
+    #[test]
+    fn parse_target_answers_as_target_parse() {
+        let odd = [
+            "https://PR-1.Preview.Example.com/api/auth/callback/github",
+            "https://pr-1.preview.example.com:443/api/auth/callback/github",
+            "https://pr-1.preview.example.com",
+            "https://pr-1.preview.example.com/api/auth/callback/github#x",
+            "https://user@pr-1.preview.example.com/api/auth/callback/github",
+            "javascript:alert(1)",
+            "",
+            "https://pr-1.preview.example.com/a/../api/auth/callback/github",
+        ];
+        // More distinct targets than a thread keeps, in rounds, between odd strings.
+        for _ in 0..3 {
+            for i in 0..TARGETS_KEPT + 5 {
+                let raw = format!("https://pr-{i}.preview.example.com/api/auth/callback/github");
+                assert_eq!(parse_target(&raw), Target::parse(&raw), "{raw}");
+                assert_eq!(
+                    parse_target(odd[i % odd.len()]),
+                    Target::parse(odd[i % odd.len()])
+                );
+            }
+        }
+        RECENT_TARGETS.with_borrow(|kept| {
+            assert_eq!(kept.len(), TARGETS_KEPT);
+            // Nothing refused is kept, and the newest comes first.
+            assert!(kept.iter().all(|t| !odd.contains(&t.as_str())));
+            let newest = format!(
+                "https://pr-{}.preview.example.com/api/auth/callback/github",
+                TARGETS_KEPT + 4
+            );
+            assert_eq!(
+                kept.iter().next().map(Target::as_str),
+                Some(newest.as_str())
+            );
+        });
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_target_is_target_parse(raw in "(https?://)?[a-zA-Z0-9.:@/%#?=&\\[\\]-]{0,40}") {
+            let once = parse_target(&raw);
+            proptest::prop_assert_eq!(&once, &Target::parse(&raw));
+            // Asked again, from memory where it was kept.
+            proptest::prop_assert_eq!(parse_target(&raw), once.clone());
+            // A parsed target's own string is canonical, so it is kept: twice more.
+            if let Ok(t) = once {
+                for _ in 0..2 {
+                    proptest::prop_assert_eq!(parse_target(t.as_str()), Target::parse(t.as_str()));
+                }
+            }
+        }
+    }
+
+    const SECRET: &str = "unit-test-secret-0123456789abcdef00";
+    const NOW: u64 = 1_800_000_000;
+    const TARGET: &str = "https://pr-3.preview.example.com/api/auth/callback/github";
+
+    fn config() -> Config {
+        Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "https://*.preview.example.com",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap()
+    }
+
+    fn state(target: &str, iat: u64) -> String {
+        let key = NativeKey::derive(&Secret::new(SECRET).unwrap());
+        native::sign(&key, &Target::parse(target).unwrap(), iat, 600, [1; 16]).unwrap()
+    }
+
+    fn get<'a>(provider: &'a str, query: &'a str) -> CallbackRequest<'a> {
+        CallbackRequest {
+            method: CallbackMethod::Get,
+            provider,
+            query,
+            body: b"",
+            content_type: None,
+            request_host: Some("auth.example.com"),
+        }
+    }
+
+    fn refusal(o: &Outcome) -> Option<Refusal> {
+        match o.decision {
+            Decision::Refuse(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_valid_get_redirects_with_the_parameters_appended() {
+        let q = format!("code=abc&state={}", state(TARGET, NOW));
+        let o = decide(&get("github", &q), &config(), NOW);
+        let Decision::Redirect(loc) = &o.decision else {
+            panic!("{o:?}")
+        };
+        assert_eq!(loc, &format!("{TARGET}?{q}"));
+        assert_eq!(o.provider.as_deref(), Some("github"));
+        assert_eq!(o.target_host.as_deref(), Some("pr-3.preview.example.com"));
+        assert_eq!(o.format, Some(StateFormat::Native));
+        assert_eq!(o.secret.as_deref(), Some("AUTH_SECRET"));
+    }
+
+    #[test]
+    fn the_clock_is_an_input() {
+        let q = format!("code=abc&state={}", state(TARGET, NOW));
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &config(), NOW + 615)),
+            None
+        );
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &config(), NOW + 616)),
+            Some(Refusal::StateExpired)
+        );
+    }
+
+    #[test]
+    fn the_base_path_defaults_to_api_auth() {
+        assert_eq!(config().base_path, "/api/auth");
+        assert_eq!(
+            config().callback_url("github"),
+            "https://auth.example.com/api/auth/callback/github"
+        );
+    }
+
+    #[test]
+    fn refusals_come_in_the_documented_order() {
+        let c = config();
+        let sq = format!("state={}", state(TARGET, NOW));
+        let cases = [
+            (get("bad provider", "state=x"), Refusal::ProviderInvalid),
+            (get("github", "code=1"), Refusal::StateMissing),
+            (get("github", "state=%"), Refusal::ParamsMalformed),
+            (get("github", "state=!!"), Refusal::StateMalformed),
+            (get("google", &sq), Refusal::ProviderMismatch),
+        ];
+        for (req, want) in cases {
+            assert_eq!(refusal(&decide(&req, &c, NOW)), Some(want), "{want:?}");
+        }
+        let relay = state("https://auth.example.com/api/auth/callback/github", NOW);
+        let q = format!("state={relay}");
+        assert_eq!(
+            refusal(&decide(&get("github", &q), &c, NOW)),
+            Some(Refusal::TargetIsRelay)
+        );
+    }
+
+    #[test]
+    fn a_target_on_the_request_host_counts_as_the_relay() {
+        let c = config();
+        let s = state(
+            "https://relay.preview.example.com/api/auth/callback/github",
+            NOW,
+        );
+        let q = format!("state={s}");
+        let mut req = get("github", &q);
+        assert_eq!(refusal(&decide(&req, &c, NOW)), None);
+        req.request_host = Some("relay.preview.example.com");
+        assert_eq!(
+            refusal(&decide(&req, &c, NOW)),
+            Some(Refusal::TargetIsRelay)
+        );
+        req.request_host = Some("relay.preview.example.com:8080");
+        assert_eq!(refusal(&decide(&req, &c, NOW)), None);
+    }
+
+    #[test]
+    fn a_form_post_carries_the_fields_and_the_target_origin() {
+        let s = state(
+            "https://pr-3.preview.example.com/api/auth/callback/apple",
+            NOW,
+        );
+        let body = format!("code=a+b&state={s}&user=%7B%22a%22%3A1%7D");
+        let req = CallbackRequest {
+            method: CallbackMethod::Post,
+            provider: "apple",
+            query: "",
+            body: body.as_bytes(),
+            content_type: Some("application/x-www-form-urlencoded; charset=utf-8"),
+            request_host: None,
+        };
+        let o = decide(&req, &config(), NOW);
+        let Decision::FormPost {
+            action,
+            action_origin,
+            fields,
+        } = o.decision
+        else {
+            panic!()
+        };
+        assert_eq!(
+            action,
+            "https://pr-3.preview.example.com/api/auth/callback/apple"
+        );
+        assert_eq!(action_origin, "https://pr-3.preview.example.com");
+        assert_eq!(fields[0], ("code".to_owned(), "a b".to_owned()));
+        assert_eq!(fields[2], ("user".to_owned(), "{\"a\":1}".to_owned()));
+    }
+
+    #[test]
+    fn every_loopback_name_of_the_relay_is_the_relay() {
+        let c = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "http://127.0.0.1:3000"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "http://localhost:*,http://127.0.0.1:*,http://[::1]:*",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        for (target, want) in [
+            (
+                "http://localhost:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            (
+                "http://[::1]:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            (
+                "http://127.0.0.2:3000/api/auth/callback/github",
+                Some(Refusal::TargetIsRelay),
+            ),
+            ("http://localhost:8080/api/auth/callback/github", None),
+        ] {
+            let q = format!("state={}", state(target, NOW));
+            let mut req = get("github", &q);
+            req.request_host = None;
+            assert_eq!(refusal(&decide(&req, &c, NOW)), want, "{target}");
+        }
+    }
+
+    #[test]
+    fn a_target_query_may_not_shadow_callback_parameters() {
+        use authrelay_client::authjs::{self, AuthJsKey};
+        let key = AuthJsKey::derive(&Secret::new(SECRET).unwrap());
+        for (origin, want) in [
+            (
+                format!("{TARGET}?code=INJECTED"),
+                Some(Refusal::TargetInvalid),
+            ),
+            (
+                format!("{TARGET}?tenant=a&STATE=x"),
+                Some(Refusal::TargetInvalid),
+            ),
+            (format!("{TARGET}?tenant=acme"), None),
+        ] {
+            let s = authjs::encrypt(&key, &authjs::new_claims(&origin, NOW, 900));
+            let q = format!("code=real&state={s}");
+            assert_eq!(
+                refusal(&decide(&get("github", &q), &config(), NOW)),
+                want,
+                "{origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_targets_cannot_be_form_posted_but_can_be_redirected() {
+        let c = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                ("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "http://[::1]:*"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let body = format!(
+            "state={}",
+            state("http://[::1]:5173/api/auth/callback/apple", NOW)
+        );
+        let post = CallbackRequest {
+            method: CallbackMethod::Post,
+            provider: "apple",
+            query: "",
+            body: body.as_bytes(),
+            content_type: Some("application/x-www-form-urlencoded"),
+            request_host: None,
+        };
+        let o = decide(&post, &c, NOW);
+        assert_eq!(refusal(&o), Some(Refusal::TargetInvalid));
+        assert_eq!(o.detail, Some("ipv6_form_post"));
+        assert_eq!(refusal(&decide(&get("apple", &body), &c, NOW)), None);
+    }
+}

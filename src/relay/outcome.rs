@@ -1,0 +1,83 @@
+//! What the relay does with a callback, and what logs and metrics say about it.
+
+use authrelay_client::keyring::StateFormat;
+
+use super::Refusal;
+
+/// What the relay does with a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer 302 with this `Location`.
+    Redirect(String),
+    /// Answer with a page that posts these fields to `action`.
+    FormPost {
+        /// The target URL.
+        action: String,
+        /// The target's origin, for the page's CSP `form-action`.
+        action_origin: String,
+        /// The fields, in order, decoded.
+        fields: Vec<(String, String)>,
+    },
+    /// Refuse.
+    Refuse(Refusal),
+}
+
+/// The decision and what the logs and metrics say about it. Nothing here holds `code`,
+/// `state` or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// The state format, when a state was seen.
+    pub format: Option<StateFormat>,
+    /// The provider, once the state is verified to be for it.
+    pub provider: Option<String>,
+    /// The target's host, once the state verified.
+    pub target_host: Option<String>,
+    /// A precise reason for logs (e.g. `bad_signature`), beyond the public code.
+    pub detail: Option<&'static str>,
+    /// The variable name of the secret that verified the state.
+    pub secret: Option<String>,
+    /// The app the callback was for.
+    pub app: Option<String>,
+    /// The provider named in the callback path, when it is a valid id but the state did
+    /// not (yet) confirm it: for logs, never for metric labels.
+    pub path_provider: Option<String>,
+    /// The other app whose secrets verify the state, when the refusal is
+    /// [`Refusal::StateOtherApp`]: for logs only, never for the page.
+    pub other_app: Option<String>,
+}
+
+impl Outcome {
+    /// An outcome that refuses, with nothing known yet beyond the refusal.
+    pub fn refused(refusal: Refusal) -> Self {
+        Self {
+            decision: Decision::Refuse(refusal),
+            format: None,
+            provider: None,
+            target_host: None,
+            detail: None,
+            secret: None,
+            app: None,
+            path_provider: None,
+            other_app: None,
+        }
+    }
+
+    /// `redirect`, `form_post` or `refused`, for logs and metrics.
+    pub fn outcome_label(&self) -> &'static str {
+        match self.decision {
+            Decision::Redirect(_) => "redirect",
+            Decision::FormPost { .. } => "form_post",
+            Decision::Refuse(_) => "refused",
+        }
+    }
+
+    /// The reason code, or `ok`.
+    pub fn reason_label(&self) -> &'static str {
+        match &self.decision {
+            Decision::Refuse(r) => r.code(),
+            _ => "ok",
+        }
+    }
+}
