@@ -67,7 +67,7 @@ need() {
 #    release/authrelay first.
 #
 # Under CI only the static musl binary will do: $AUTHRELAY_BIN, if set, must be it, and
-# without it relay_bin fails. Elsewhere it says so when it picks another binary.
+# without it relay_bin fails. Elsewhere it says so when it picks another one by itself.
 relay_bin() {
   local build="" target_dir bin="" candidate musl
   [ "${1:-}" = --build ] && build=1
@@ -103,7 +103,7 @@ relay_bin() {
   elif [ -z "$bin" ]; then
     say "no relay binary; build it first: cargo build --release --bin authrelay (or scripts/check-deploy for the static one)"
     return 1
-  elif ! [ "$bin" -ef "$musl" ]; then
+  elif [ -z "${AUTHRELAY_BIN:-}" ] && ! [ "$bin" -ef "$musl" ]; then
     say "note: testing $bin, not the static musl binary the image ships (scripts/check-deploy builds that; CI requires it)"
   fi
   printf '%s\n' "$bin"

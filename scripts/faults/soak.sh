@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 MAX_GROWTH_KIB="${MAX_GROWTH_KIB:-16384}"
-command -v wrk >/dev/null || die "wrk is not installed (apt-get install -y wrk)"
+need wrk
 
 trap stop_relay EXIT
 # One log line per callback is hundreds of MB a minute here: formatted (as in production)
