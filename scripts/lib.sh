@@ -96,8 +96,11 @@ relay_bin() {
   fi
 
   if in_ci; then
-    if [ ! -x "$musl" ] || ! [ "$bin" -ef "$musl" ]; then
-      say "CI runs the tests against the static musl binary ($musl, built by scripts/check-deploy), not ${bin:-nothing}: run scripts/check-deploy first"
+    if [ ! -x "$musl" ]; then
+      say "CI tests the static musl binary, and $musl is not built: run scripts/check-deploy first"
+      return 1
+    elif ! [ "$bin" -ef "$musl" ]; then
+      say "CI tests the static musl binary $musl, not AUTHRELAY_BIN=$bin"
       return 1
     fi
   elif [ -z "$bin" ]; then

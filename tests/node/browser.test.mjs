@@ -3,8 +3,7 @@
 // cookies; the test only clicks the provider's button on Auth.js's sign-in page.
 //
 // Screenshots of the signed-in page and of a refusal go to artifacts/ at the repository
-// root. Without /usr/bin/chromium or the relay binary the tests are skipped, unless CI is
-// set: then they fail.
+// root. Without /usr/bin/chromium the tests are skipped, unless CI is set: then they fail.
 //
 // Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/browser.test.mjs
 
@@ -18,7 +17,7 @@ import { chromium } from "playwright-core";
 import { PROVIDER_ID, startPreview } from "./lib/preview-app.mjs";
 import { startProvider } from "./lib/provider.mjs";
 import { repoRoot, signState, startRelay } from "./lib/relay.mjs";
-import { chromiumOptions, describeNeeding, needChromium, needRelay } from "./lib/suite.mjs";
+import { chromiumOptions, describeNeeding, needChromium } from "./lib/suite.mjs";
 
 const TEST_TIMEOUT = 60_000;
 const NAV_TIMEOUT = 20_000;
@@ -63,7 +62,7 @@ function recordHops(page) {
   return hops;
 }
 
-describeNeeding([needRelay, needChromium], "Auth.js preview through authrelay, in Chromium", browserTests);
+describeNeeding([needChromium], "Auth.js preview through authrelay, in Chromium", browserTests);
 
 function browserTests() {
   before(async () => {
