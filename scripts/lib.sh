@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the project's shell scripts; source it, do not run it:
 #
 #   source "$(dirname "$0")/lib.sh"        # or the path from wherever the script lives
@@ -68,6 +69,7 @@ need() {
 #
 # Under CI only the static musl binary will do: $AUTHRELAY_BIN, if set, must be it, and
 # without it relay_bin fails. Elsewhere it says so when it picks another one by itself.
+# shellcheck disable=SC2120 # its one argument, --build, is optional
 relay_bin() {
   local build="" target_dir bin="" candidate musl
   [ "${1:-}" = --build ] && build=1
@@ -76,8 +78,10 @@ relay_bin() {
   musl="$target_dir/$MUSL_TARGET/release/authrelay"
 
   if [ -n "${AUTHRELAY_BIN:-}" ]; then
-    [ -f "$AUTHRELAY_BIN" ] && [ -x "$AUTHRELAY_BIN" ] ||
-      { say "AUTHRELAY_BIN=$AUTHRELAY_BIN is not an executable file"; return 1; }
+    if [ ! -f "$AUTHRELAY_BIN" ] || [ ! -x "$AUTHRELAY_BIN" ]; then
+      say "AUTHRELAY_BIN=$AUTHRELAY_BIN is not an executable file"
+      return 1
+    fi
     bin="$(cd "$(dirname "$AUTHRELAY_BIN")" && pwd)/$(basename "$AUTHRELAY_BIN")"
   elif in_ci; then
     bin="$musl"

@@ -14,7 +14,7 @@
 # if they are missing, and stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../lib.sh
+# shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
 quick=0

@@ -1,8 +1,9 @@
+# shellcheck shell=bash
 # Shared by the fault scripts: start a relay on loopback, make a valid state, sample RSS.
 # Everything here talks to 127.0.0.1 only, and every loop is bounded.
 
 FAULTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../lib.sh
+# shellcheck source=scripts/lib.sh
 source "$FAULTS_DIR/../lib.sh"
 BIN="$(relay_bin)" || exit 1
 OUT="${FAULTS_OUT:-${TMPDIR:-/tmp}/authrelay-faults}"

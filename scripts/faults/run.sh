@@ -9,7 +9,7 @@
 # stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../lib.sh
+# shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
 short=""

@@ -5,7 +5,7 @@
 # it may not grow by more than MAX_GROWTH_KIB (default 16 MiB) after the first tenth of
 # the run. Loopback only; wrk stops by itself at the end of the duration.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source=scripts/faults/common.sh
 source "$(dirname "$0")/common.sh"
 
 DURATION=600

@@ -9,7 +9,7 @@
 # and /usr/bin/chromium for the browser test (skipped without it unless CI is set).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../../scripts/lib.sh
+# shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
 AUTHRELAY_BIN="$(relay_bin)"
