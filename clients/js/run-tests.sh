@@ -3,29 +3,17 @@
 # tests, cross-tests with the relay binary, the example end to end (oauth2-mock-server,
 # relay, preview) and the form_post sign-in in Chromium.
 #
-# Builds nothing: build the relay first (cargo build --release --bin authrelay, or a debug
-# build). Uses $AUTHRELAY_BIN if set, else target/release/authrelay, else
-# target/debug/authrelay. Installs the example's Node packages (npm ci) if they are
-# missing. The browser test needs /usr/bin/chromium (skipped without it unless CI is set).
+# Builds nothing: build the relay first (cargo build --release --bin authrelay, or
+# scripts/check-deploy for the static musl binary, which CI requires). The binary is the
+# one relay_bin in scripts/lib.sh picks: $AUTHRELAY_BIN, else the most recent build.
+# Installs the example's Node packages (npm ci) if they are missing. The browser test
+# needs /usr/bin/chromium (skipped without it unless CI is set).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-if [ -z "${AUTHRELAY_BIN:-}" ]; then
-  if [ -x target/release/authrelay ]; then
-    AUTHRELAY_BIN=target/release/authrelay
-  elif [ -x target/debug/authrelay ]; then
-    AUTHRELAY_BIN=target/debug/authrelay
-    echo "clients/js/run-tests.sh: no release build, using $AUTHRELAY_BIN" >&2
-  else
-    echo "clients/js/run-tests.sh: no relay binary; build it first: cargo build --release --bin authrelay" >&2
-    exit 1
-  fi
-fi
-if [ ! -x "$AUTHRELAY_BIN" ]; then
-  echo "clients/js/run-tests.sh: AUTHRELAY_BIN=$AUTHRELAY_BIN is not an executable file" >&2
-  exit 1
-fi
-AUTHRELAY_BIN="$(cd "$(dirname "$AUTHRELAY_BIN")" && pwd)/$(basename "$AUTHRELAY_BIN")"
+AUTHRELAY_BIN="$(relay_bin)"
 export AUTHRELAY_BIN
 
 if [ ! -d examples/express-preview/node_modules ]; then

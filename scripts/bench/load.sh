@@ -14,6 +14,8 @@
 # if they are missing, and stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 quick=0
 chart=1
@@ -29,16 +31,6 @@ for arg in "$@"; do
   esac
 done
 
-step() { printf '\n==> %s\n' "$*"; }
-apt_install() {
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
-  else
-    echo "load.sh: please install $*" >&2
-    exit 1
-  fi
-}
-
 step "building release binaries (authrelay, examples/bare_ceiling)"
 # Two builds: one with the example would give the relay the dev-dependencies' features
 # too, and the relay measured must be the one that ships.
@@ -49,11 +41,11 @@ relay="$target_dir/release/authrelay"
 ceiling="$target_dir/release/examples/bare_ceiling"
 
 step "tools"
-command -v wrk >/dev/null || apt_install wrk
-command -v curl >/dev/null || apt_install curl
-command -v strip >/dev/null || apt_install binutils
-command -v python3 >/dev/null || apt_install python3 python3-venv
-command -v node >/dev/null || apt_install nodejs npm
+need wrk
+need curl
+need strip binutils
+need python3 python3 python3-venv
+need node nodejs npm
 if [ ! -d tests/node/node_modules/@auth/express ]; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

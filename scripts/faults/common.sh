@@ -1,9 +1,11 @@
+# shellcheck shell=bash
 # Shared by the fault scripts: start a relay on loopback, make a valid state, sample RSS.
 # Everything here talks to 127.0.0.1 only, and every loop is bounded.
 
 FAULTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$FAULTS_DIR/../.." && pwd)"
-BIN="${AUTHRELAY_BIN:-$ROOT/target/release/authrelay}"
+# shellcheck source=scripts/lib.sh
+source "$FAULTS_DIR/../lib.sh"
+BIN="$(relay_bin)" || exit 1
 OUT="${FAULTS_OUT:-${TMPDIR:-/tmp}/authrelay-faults}"
 mkdir -p "$OUT"
 
@@ -23,7 +25,6 @@ free_port() {
 # LOGFILE may be /dev/null: at RUST_LOG=info the relay writes one line per callback.
 start_relay() {
   local log="$1"
-  [ -x "$BIN" ] || die "no relay binary at $BIN (build it with: cargo build --release --bin authrelay)"
   RELAY_PORT="$(free_port)"
   env -i PATH="$PATH" \
     AUTH_SECRET="$FAULT_SECRET" \

@@ -5,14 +5,30 @@ time and stops by itself.
 """
 
 import atexit
+import json
 import os
 import socket
 import subprocess
 import time
 import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("AUTHRELAY_BIN", os.path.join(ROOT, "target", "release", "authrelay"))
+LIB_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib.sh")
+
+
+def relay_bin():
+    """The relay binary, as every script picks it: relay_bin in scripts/lib.sh
+    ($AUTHRELAY_BIN, else the most recent build; under CI the static musl one)."""
+    out = subprocess.run(
+        ["bash", "-c", 'source "$1" && relay_bin', "relaylib", LIB_SH],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit("FAIL: no relay binary to test (see above)")
+    return out.stdout.strip()
+
+
+BIN = relay_bin()
 OUT = os.environ.get("FAULTS_OUT", os.path.join(os.environ.get("TMPDIR", "/tmp"), "authrelay-faults"))
 SECRET = os.environ.get("FAULT_SECRET", "fault-test-secret-0123456789abcdef0123")
 PREVIEW_CALLBACK = "http://localhost:5173/api/auth/callback/github"
@@ -33,8 +49,6 @@ class Relay:
     """A relay process on a free loopback port, logging JSON to a file."""
 
     def __init__(self, name, extra_env=None):
-        if not os.access(BIN, os.X_OK):
-            raise SystemExit(f"FAIL: no relay binary at {BIN}")
         self.port = free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -136,3 +150,19 @@ def read_response(sock, deadline):
             raise EOFError("closed mid-body")
         body += chunk
     return status, buf
+
+
+def write_report(name, report, **details):
+    """Prints `report` on one line and writes it, with `details`, to $FAULTS_OUT/NAME.json."""
+    print(f"{name}:", json.dumps(report))
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump({"report": report, **details}, f, indent=1)
+
+
+def verdict(name, failures, passed=""):
+    """Prints each failure, or NAME: PASS; returns the tool's exit status."""
+    for failure in failures:
+        print("FAIL:", failure)
+    if not failures:
+        print(f"{name}: PASS{passed}")
+    return 1 if failures else 0

@@ -2,24 +2,24 @@
 # Load and fault tests against a release relay on 127.0.0.1 (see docs/security-testing.md).
 #   scripts/faults/run.sh            full length: a 10-minute soak, then the rest
 #   scripts/faults/run.sh --short    CI length: everything in under 3 minutes
-# AUTHRELAY_BIN picks the binary (default target/release/authrelay, built if missing);
-# FAULTS_OUT the directory for logs and reports. Exits non-zero if any invariant fails.
-# Every tool sends traffic to loopback only and stops by itself.
+# The binary is the one relay_bin in scripts/lib.sh picks ($AUTHRELAY_BIN, else the most
+# recent build; a release build is made when there is none, except under CI, which
+# requires the static musl binary); FAULTS_OUT names the directory for logs and reports.
+# Exits non-zero if any invariant fails. Every tool sends traffic to loopback only and
+# stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 short=""
 [ "${1:-}" = "--short" ] && short="--short"
 
-BIN="${AUTHRELAY_BIN:-target/release/authrelay}"
-if [ ! -x "$BIN" ]; then
-  echo "==> building $BIN"
-  cargo build --release --locked --bin authrelay
-fi
-export AUTHRELAY_BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+AUTHRELAY_BIN="$(relay_bin --build)"
+export AUTHRELAY_BIN
 export FAULTS_OUT="${FAULTS_OUT:-${TMPDIR:-/tmp}/authrelay-faults}"
 mkdir -p "$FAULTS_OUT"
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+need wrk
 
 # The slow-client test holds more than a thousand sockets on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -12,7 +12,6 @@ Requests sent after the signal may be refused: the relay stops accepting.
 Loopback only; bounded to about 20 s.
 """
 
-import json
 import os
 import signal
 import socket
@@ -144,9 +143,7 @@ def main():
         "exit_code": exit_code,
         "exit_after_sigterm_s": None if t_exit is None else round(t_exit - t_term, 3),
     }
-    print("sigterm:", json.dumps(report))
-    with open(os.path.join(relaylib.OUT, "sigterm.json"), "w") as f:
-        json.dump({"report": report, "slow": slow, "lost": lost_before[:20]}, f, indent=1)
+    relaylib.write_report("sigterm", report, slow=slow, lost=lost_before[:20])
     fail = []
     if len(slow_ok) != len(slow):
         fail.append(f"{len(slow) - len(slow_ok)} in-flight posts did not complete: {slow}")
@@ -158,11 +155,7 @@ def main():
         fail.append(f"did not exit within the {GRACE:.0f} s grace")
     if not before:
         fail.append("no load before SIGTERM")
-    for f_ in fail:
-        print("FAIL:", f_)
-    if not fail:
-        print("sigterm: PASS")
-    return 1 if fail else 0
+    return relaylib.verdict("sigterm", fail)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Loopback only; every connection is closed at the end of the run.
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import sys
@@ -38,12 +37,15 @@ def raise_nofile(want=8192):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-async def trickle(port, data, interval, duration, t0, stats, kind):
-    """Sends `data` one byte per `interval` until done, closed, or `duration` is over.
-    Records when (and how) the relay ended the connection."""
+async def trickle(port, data, interval, duration, t0, stats, kind, head=b""):
+    """Connects, sends `head` at once, then `data` one byte per `interval` until done,
+    closed, or `duration` is over. Records when (and how) the relay ended the connection."""
     rec = {"kind": kind}
     try:
         reader, writer = await asyncio.open_connection(relaylib.HOST, port)
+        if head:
+            writer.write(head)
+            await writer.drain()
     except OSError as e:
         rec["outcome"] = f"connect-{type(e).__name__}"
         stats.append(rec)
@@ -134,19 +136,8 @@ async def run(relay, state, duration):
         tasks.append(asyncio.create_task(trickle(relay.port, full, 0.1, duration, t0, stats, "byte-by-byte")))
     for _ in range(SLOW_BODIES):
         # The head goes at once; the body then one byte a second.
-        async def slow_body():
-            rec = {"kind": "slow-body"}
-            try:
-                reader, writer = await asyncio.open_connection(relaylib.HOST, relay.port)
-                writer.write(post_head)
-                await writer.drain()
-                sub = []
-                await trickle_on(reader, writer, body, 1.0, duration, t0, sub)
-                rec.update(sub[0])
-            except OSError as e:
-                rec["outcome"] = f"connect-{type(e).__name__}"
-            stats.append(rec)
-        tasks.append(asyncio.create_task(slow_body()))
+        tasks.append(asyncio.create_task(
+            trickle(relay.port, body, 1.0, duration, t0, stats, "slow-body", head=post_head)))
     await asyncio.sleep(1.0)
     for _ in range(PROBES):
         await probe(relay.port, relaylib.callback_request(state), t0, probes)
@@ -157,47 +148,6 @@ async def run(relay, state, duration):
     for t in tasks:
         t.cancel()
     return stats, probes, rss
-
-
-async def trickle_on(reader, writer, data, interval, duration, t0, out):
-    """Like `trickle`, on an open connection."""
-    rec = {"connected": time.monotonic() - t0}
-    closed = asyncio.Event()
-    first = {}
-
-    async def watch():
-        try:
-            chunk = await reader.read(65536)
-            if chunk:
-                first["bytes"] = chunk[:40].decode("latin-1")
-        except OSError:
-            pass
-        first["at"] = time.monotonic() - t0
-        closed.set()
-
-    watcher = asyncio.create_task(watch())
-    i = 0
-    try:
-        while time.monotonic() - t0 < duration and not closed.is_set() and i < len(data):
-            writer.write(data[i:i + 1])
-            await writer.drain()
-            i += 1
-            try:
-                await asyncio.wait_for(closed.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
-    except OSError:
-        pass
-    rec["bytes_sent"] = i
-    if closed.is_set():
-        rec["outcome"] = "answered" if "bytes" in first else "closed"
-        rec["first_bytes"] = first.get("bytes", "")
-        rec["ended_after_s"] = round(first["at"] - rec["connected"], 2)
-    else:
-        rec["outcome"] = "held-to-end"
-    watcher.cancel()
-    writer.close()
-    out.append(rec)
 
 
 def summarise(stats):
@@ -244,9 +194,7 @@ def main():
         "slow_clients": summarise(stats),
         "relay_alive_at_end": alive,
     }
-    print("slowloris:", json.dumps(report))
-    with open(os.path.join(relaylib.OUT, "slowloris.json"), "w") as f:
-        json.dump({"report": report, "probes": probes, "rss": rss}, f, indent=1)
+    relaylib.write_report("slowloris", report, probes=probes, rss=rss)
     fail = []
     if len(probes) < PROBES or len(ok) != len(probes):
         fail.append(f"probes answered 302: {len(ok)} of {len(probes)}: {probes}")
@@ -263,11 +211,7 @@ def main():
             held = k["outcomes"].get("held-to-end", 0)
             if held:
                 fail.append(f"{held} {kind} connections were held for the whole {args.duration:.0f} s")
-    for f_ in fail:
-        print("FAIL:", f_)
-    if not fail:
-        print("slowloris: PASS")
-    return 1 if fail else 0
+    return relaylib.verdict("slowloris", fail)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 # it may not grow by more than MAX_GROWTH_KIB (default 16 MiB) after the first tenth of
 # the run. Loopback only; wrk stops by itself at the end of the duration.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source=scripts/faults/common.sh
 source "$(dirname "$0")/common.sh"
 
 DURATION=600
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 MAX_GROWTH_KIB="${MAX_GROWTH_KIB:-16384}"
-command -v wrk >/dev/null || die "wrk is not installed (apt-get install -y wrk)"
+need wrk
 
 trap stop_relay EXIT
 # One log line per callback is hundreds of MB a minute here: formatted (as in production)

@@ -9,32 +9,19 @@
 
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
 import { PROVIDER_ID, startPreview } from "./lib/preview-app.mjs";
 import { startProvider } from "./lib/provider.mjs";
 import { repoRoot, signState, startRelay } from "./lib/relay.mjs";
+import { chromiumOptions, describeNeeding, needChromium } from "./lib/suite.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const TEST_TIMEOUT = 60_000;
 const NAV_TIMEOUT = 20_000;
 const ARTIFACTS = `${repoRoot}artifacts`;
-
-const haveChromium = existsSync(CHROMIUM);
 
 const SECRET = `browser-${randomBytes(24).toString("base64url")}`;
 const USER = { sub: `user-${randomUUID()}`, email: "grace@example.test", name: "Grace Hopper" };
@@ -75,16 +62,7 @@ function recordHops(page) {
   return hops;
 }
 
-if (!haveChromium && process.env.CI) {
-  test("chromium is installed", () => {
-    assert.fail(`${CHROMIUM} is missing and CI is set: install it (apt-get install chromium)`);
-  });
-} else if (!haveChromium) {
-  console.log("skipped: chromium not installed");
-  test("Auth.js preview through authrelay, in Chromium", { skip: "chromium not installed" }, () => {});
-} else {
-  describe("Auth.js preview through authrelay, in Chromium", browserTests);
-}
+describeNeeding([needChromium], "Auth.js preview through authrelay, in Chromium", browserTests);
 
 function browserTests() {
   before(async () => {
@@ -101,12 +79,7 @@ function browserTests() {
       name: "preview (browser test)",
     });
     cleanups.push(() => preview.stop());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-    });
+    browser = await chromium.launch(chromiumOptions());
     cleanups.push(() => browser.close());
   }, { timeout: 45_000 });
 

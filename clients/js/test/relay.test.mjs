@@ -4,30 +4,29 @@
 //   (b) `authrelay serve` bounces a callback carrying a state made here, and refuses a
 //       tampered one.
 //
-// The binary is $AUTHRELAY_BIN, else target/debug/authrelay at the repository root (build
-// it with `cargo build --bin authrelay`). Without it the tests are skipped, unless CI is
-// set: then they fail.
+// The binary is the one scripts/lib.sh's relay_bin picks (tests/node/lib/relay.mjs):
+// $AUTHRELAY_BIN, else the most recent build. Without it the tests are skipped, unless CI
+// is set: then they fail.
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 
+import { get } from "../../../tests/node/lib/process.mjs";
+import { relayBin, relayEnv, startRelay } from "../../../tests/node/lib/relay.mjs";
+import { describeNeeding, needRelay } from "../../../tests/node/lib/suite.mjs";
 import { createRelay, verifyState } from "../index.js";
-import { get, relayBin, relayEnv, startRelay } from "../test-support/process.mjs";
 
 const execFileP = promisify(execFile);
-const BIN = relayBin(["target/debug/authrelay"]);
-const haveBin = BIN !== null && existsSync(BIN);
 const SECRET = `js-cross-${randomBytes(24).toString("base64url")}`;
 const PREVIEW_CALLBACK = "http://127.0.0.2:4000/api/auth/callback/github";
 
 /** Runs the relay CLI with AUTH_SECRET; resolves with { code, stdout, stderr }. */
 async function cli(args, env = {}) {
   try {
-    const { stdout, stderr } = await execFileP(BIN, args, {
+    const { stdout, stderr } = await execFileP(relayBin(), args, {
       env: relayEnv({ AUTH_SECRET: SECRET, ...env }),
       timeout: 10_000,
     });
@@ -43,15 +42,7 @@ function tamper(state, i) {
   return state.slice(0, i) + alphabet[(alphabet.indexOf(state[i]) + 1) % 64] + state.slice(i + 1);
 }
 
-if (!haveBin && process.env.CI) {
-  test("the relay binary is built", () => {
-    assert.fail(`no relay binary (${BIN ?? "target/debug/authrelay"}) and CI is set: run cargo build --bin authrelay`);
-  });
-} else if (!haveBin) {
-  test("cross-tests with the relay binary", (t) => {
-    t.skip("skipped: authrelay binary not built");
-  });
-} else {
+describeNeeding([needRelay], "cross-tests with the relay binary", () => {
   describe("authrelay sign / inspect ↔ authrelay-client", () => {
     test("a state from `authrelay sign` verifies in JS with the right target and provider", async () => {
       const before = Math.floor(Date.now() / 1000);
@@ -96,7 +87,7 @@ if (!haveBin && process.env.CI) {
     let relay;
 
     before(async () => {
-      relay = await startRelay({ bin: BIN, secret: SECRET, allowedOrigins: "http://127.0.0.2:*" });
+      relay = await startRelay({ secret: SECRET, allowedOrigins: "http://127.0.0.2:*" });
     }, { timeout: 30_000 });
 
     after(async () => {
@@ -146,4 +137,4 @@ if (!haveBin && process.env.CI) {
       assert.equal((await res.json()).error, "provider_mismatch");
     });
   });
-}
+});

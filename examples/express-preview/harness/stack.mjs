@@ -3,22 +3,16 @@
 // (node server.mjs, a child process) on 127.0.0.2 by default. Every wait is bounded.
 
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { freePort, relayBin, spawnProcess, startRelay, waitForHttp } from "../../../clients/js/test-support/process.mjs";
+import { freePort, spawnProcess, waitForHttp } from "../../../tests/node/lib/process.mjs";
+import { relayEnv, startRelay } from "../../../tests/node/lib/relay.mjs";
 import { startMockProvider } from "../mock-provider.mjs";
 
 export const exampleDir = fileURLToPath(new URL("../", import.meta.url));
 export const CLIENT_ID = "express-preview";
 export const CLIENT_SECRET = "express-preview-client-secret";
 export const PROVIDER_ID = "oidc";
-
-/** The relay binary as run-tests.sh picks it: AUTHRELAY_BIN, release, then debug. */
-export function findRelay() {
-  const bin = relayBin(["target/release/authrelay", "target/debug/authrelay"]);
-  return bin && existsSync(bin) ? bin : null;
-}
 
 /** Starts the example preview with `env` on `host` and a free port (3 tries). */
 export async function startPreview({ host = "127.0.0.2", publicHost = host, env }) {
@@ -28,7 +22,7 @@ export async function startPreview({ host = "127.0.0.2", publicHost = host, env 
     const publicUrl = `http://${publicHost}:${port}`;
     const proc = spawnProcess(`preview:${port}`, process.execPath, ["server.mjs"], {
       cwd: exampleDir,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOST: host, PORT: String(port), PUBLIC_URL: publicUrl, ...env },
+      env: relayEnv({ HOST: host, PORT: String(port), PUBLIC_URL: publicUrl, ...env }),
     });
     try {
       await waitForHttp(`http://${host}:${port}/`, { timeoutMs: 15_000, process: proc });
@@ -51,9 +45,9 @@ export async function startPreview({ host = "127.0.0.2", publicHost = host, env 
 /**
  * Provider, relay and preview. `allowedOrigins` is the relay's allowlist;
  * `previewHost`/`previewPublicHost` where the preview listens and what it calls itself.
+ * The relay binary is relayBin()'s (tests/node/lib/relay.mjs).
  */
 export async function startStack({
-  bin,
   user,
   responseMode = "query",
   stateCookieSameSite,
@@ -69,7 +63,7 @@ export async function startStack({
   try {
     const provider = await startMockProvider({ host: "127.0.0.3", user });
     stops.push(() => provider.stop());
-    const relay = await startRelay({ bin, secret, allowedOrigins });
+    const relay = await startRelay({ secret, allowedOrigins });
     stops.push(() => relay.stop());
     const preview = await startPreview({
       host: previewHost,

@@ -2,18 +2,18 @@
 // 127.0.0.1 and the example preview on 127.0.0.2, driven hop by hop with fetch (no
 // redirect following) and cookies kept by hand, for both response modes.
 //
-// The relay binary is $AUTHRELAY_BIN, else target/release/authrelay, else
-// target/debug/authrelay. Without one the tests are skipped, unless CI is set.
+// The relay binary is the one scripts/lib.sh's relay_bin picks (tests/node/lib/relay.mjs).
+// Without one the tests are skipped, unless CI is set.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import { verifyState } from "authrelay-client";
 
-import { get } from "../../../clients/js/test-support/process.mjs";
-import { PROVIDER_ID, findRelay, startStack } from "../harness/stack.mjs";
+import { get } from "../../../tests/node/lib/process.mjs";
+import { describeNeeding, needRelay } from "../../../tests/node/lib/suite.mjs";
+import { PROVIDER_ID, startStack } from "../harness/stack.mjs";
 
-const BIN = findRelay();
 const USER = { sub: "user-e2e-1", email: "ada@example.test", name: "Ada Lovelace" };
 const TIMEOUT = { timeout: 30_000 };
 
@@ -59,15 +59,11 @@ async function startSignIn(stack, jar) {
   return { authorize, setCookie };
 }
 
-if (!BIN && process.env.CI) {
-  test("the relay binary is built", () => assert.fail("no relay binary and CI is set: cargo build --bin authrelay"));
-} else if (!BIN) {
-  test("express-preview end to end", (t) => t.skip("skipped: authrelay binary not built"));
-} else {
+describeNeeding([needRelay], "express-preview end to end", () => {
   describe("express-preview, response_mode=query", () => {
     let stack;
     before(async () => {
-      stack = await startStack({ bin: BIN, user: USER });
+      stack = await startStack({ user: USER });
     }, TIMEOUT);
     after(() => stack?.stop(), TIMEOUT);
 
@@ -161,7 +157,7 @@ if (!BIN && process.env.CI) {
   describe("express-preview, response_mode=form_post (fetch, no browser)", () => {
     let stack;
     before(async () => {
-      stack = await startStack({ bin: BIN, user: USER, responseMode: "form_post" });
+      stack = await startStack({ user: USER, responseMode: "form_post" });
     }, TIMEOUT);
     after(() => stack?.stop(), TIMEOUT);
 
@@ -205,4 +201,4 @@ if (!BIN && process.env.CI) {
       assert.match(await signedIn.text(), /<p id="user">Signed in as ada@example\.test<\/p>/);
     });
   });
-}
+});

@@ -1,16 +1,22 @@
 // Starting and stopping the processes an end-to-end test needs, with every wait bounded.
+// Shared by tests/node, clients/js/test and examples/express-preview/test (they import it
+// by relative path), so it uses Node's own modules only.
 //
 //   const p = spawnProcess("relay", bin, ["serve"], { env });
 //   await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: p });
 //   ...
 //   await p.stop();
 //
-// A child that is still running when the test process exits is killed there too, so a
-// failed or interrupted test never leaves a relay behind.
+// Every request goes to loopback. A child that is still running when the test process
+// exits is killed there too, so a failed or interrupted test never leaves a relay behind.
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+
+/** The repository root, with a trailing slash. */
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const running = new Set();
 process.on("exit", () => {
@@ -22,6 +28,20 @@ process.on("exit", () => {
     }
   }
 });
+
+/** Refuses any URL that is not on a loopback address. */
+export function assertLoopback(url) {
+  const host = new URL(url).hostname;
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) && host !== "localhost") {
+    throw new Error(`test traffic must stay on loopback, not ${host}`);
+  }
+}
+
+/** A fetch to loopback with a timeout and no redirect following. */
+export function get(url, { headers = {}, method = "GET", body, timeoutMs = 5000 } = {}) {
+  assertLoopback(url);
+  return fetch(url, { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+}
 
 /** A free TCP port on `host`, as the kernel hands it out for port 0. */
 export function freePort(host) {
@@ -81,6 +101,9 @@ export function spawnProcess(name, command, args, { env, cwd } = {}) {
   return proc;
 }
 
+// Bounded: a chatty child cannot grow the test's memory without limit.
+const MAX_LINES = 100_000;
+
 function collectLines(stream, lines) {
   let rest = "";
   stream.setEncoding("utf8");
@@ -88,10 +111,10 @@ function collectLines(stream, lines) {
     rest += chunk;
     const parts = rest.split("\n");
     rest = parts.pop();
-    lines.push(...parts);
+    for (const part of parts) if (lines.length < MAX_LINES) lines.push(part);
   });
   stream.on("end", () => {
-    if (rest) lines.push(rest);
+    if (rest && lines.length < MAX_LINES) lines.push(rest);
     rest = "";
   });
 }
@@ -114,6 +137,7 @@ export async function stopProcess(proc, { graceMs = 3000, killWaitMs = 2000 } = 
  * `process` is given and exits first, fails at once with its output.
  */
 export async function waitForHttp(url, { timeoutMs = 10000, intervalMs = 50, process: proc } = {}) {
+  assertLoopback(url);
   const deadline = Date.now() + timeoutMs;
   const maxAttempts = Math.ceil(timeoutMs / intervalMs) + 1;
   let lastError = "no attempt";

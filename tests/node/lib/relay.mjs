@@ -1,60 +1,75 @@
 // The authrelay binary, started as the stable deployment a preview's redirect proxy
-// points at.
+// points at. Shared by tests/node, clients/js/test and examples/express-preview/test.
 //
-//   const relay = await startRelay({ secrets: { AUTH_SECRET: s }, allowedOrigins: "http://127.0.0.2:*" });
+//   const relay = await startRelay({ secret: s, allowedOrigins: "http://127.0.0.2:*" });
 //   relay.baseUrl                // http://127.0.0.1:<port>/api/auth
 //   relay.callbackUrl("mock")    // http://127.0.0.1:<port>/api/auth/callback/mock
 //   relay.events()               // the JSON log lines with message "callback", parsed
 //   await relay.stop();
 //
-// The binary is $AUTHRELAY_BIN, else target/release/authrelay, else target/debug/authrelay
-// (relative to the repository root). It runs with a clean environment: only PATH and
-// what is passed here, so a developer's own AUTH_* or RUST_LOG cannot change the test.
+// The binary is the one relay_bin in scripts/lib.sh picks, as every test script does:
+// $AUTHRELAY_BIN, else the most recent build (under CI only the static musl binary). It
+// runs with a clean environment: only PATH and what is passed here, so a developer's own
+// AUTH_* or RUST_LOG cannot change the test.
 
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 
-import { freePort, spawnProcess, waitFor, waitForHttp } from "./process.mjs";
+import { freePort, repoRoot, spawnProcess, waitFor, waitForHttp } from "./process.mjs";
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export { repoRoot };
 
-/** Path of the relay binary to test. */
+let foundBin;
+
+/** Path of the relay binary to test, or null when there is none (relay_bin says why). */
 export function relayBin() {
-  if (process.env.AUTHRELAY_BIN) return process.env.AUTHRELAY_BIN;
-  for (const profile of ["release", "debug"]) {
-    const candidate = `${repoRoot}target/${profile}/authrelay`;
-    if (existsSync(candidate)) return candidate;
+  if (foundBin === undefined) {
+    try {
+      foundBin = execFileSync("bash", ["-c", 'source "$1" && relay_bin', "relay.mjs", `${repoRoot}scripts/lib.sh`], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        timeout: 10_000,
+      }).trim();
+    } catch {
+      foundBin = null;
+    }
   }
-  throw new Error("no relay binary: build it (cargo build --release --bin authrelay) or set AUTHRELAY_BIN");
+  return foundBin;
 }
 
-function baseEnv() {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+function requireRelayBin() {
+  const bin = relayBin();
+  if (!bin) throw new Error("no relay binary: build it (cargo build --release --bin authrelay) or set AUTHRELAY_BIN");
+  return bin;
+}
+
+/** A clean environment for the relay: PATH and what is given, nothing of the developer's. */
+export function relayEnv(extra) {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", ...extra };
 }
 
 /**
  * Starts `authrelay serve` on `host` and a free port; resolves once /healthz answers.
- * `secrets` holds AUTH_SECRET and optionally AUTH_SECRET_1..3.
+ * `secrets` holds AUTH_SECRET and optionally AUTH_SECRET_1..3; `secret` alone is
+ * AUTH_SECRET.
  */
 export async function startRelay({
-  secrets,
+  bin = requireRelayBin(),
+  secret,
+  secrets = { AUTH_SECRET: secret },
   allowedOrigins,
   host = "127.0.0.1",
   basePath = "/api/auth",
   extraEnv = {},
-  startTimeoutMs = 10000,
+  startTimeoutMs = 15_000,
 }) {
-  const bin = relayBin();
   // The port is chosen before the relay binds it (AUTH_URL must name it), so another
   // process may take it in between: try a few ports before giving up.
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort(host);
     const origin = `http://${host}:${port}`;
-    const env = {
-      ...baseEnv(),
+    const env = relayEnv({
       ...secrets,
       AUTH_URL: `${origin}${basePath}`,
       AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS: allowedOrigins,
@@ -63,14 +78,14 @@ export async function startRelay({
       LOG_FORMAT: "json",
       RUST_LOG: "info",
       ...extraEnv,
-    };
+    });
     const proc = spawnProcess(`authrelay:${port}`, bin, ["serve"], { env });
     try {
       await waitForHttp(`${origin}/healthz`, { timeoutMs: startTimeoutMs, process: proc });
     } catch (error) {
       lastError = error;
       await proc.stop();
-      if (/cannot listen/.test(proc.output())) continue;
+      if (/cannot listen|address|in use/i.test(proc.output())) continue;
       throw error;
     }
     return makeRelay(proc, { origin, port, baseUrl: `${origin}${basePath}` });
@@ -114,8 +129,8 @@ const execFileP = promisify(execFile);
 export async function signState({ secret, target, provider, format = "authjs", ttl }) {
   const args = ["sign", "--target", target, "--provider", provider, "--format", format];
   if (ttl !== undefined) args.push("--ttl", String(ttl));
-  const { stdout } = await execFileP(relayBin(), args, {
-    env: { ...baseEnv(), AUTH_SECRET: secret },
+  const { stdout } = await execFileP(requireRelayBin(), args, {
+    env: relayEnv({ AUTH_SECRET: secret }),
     timeout: 10000,
   });
   return stdout.trim();
