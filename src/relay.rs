@@ -4,7 +4,7 @@
 //! [`CallbackRequest`] and a [`Decision`] back into HTTP; everything that decides where a
 //! browser goes is here, so it is tested without a network.
 
-use authrelay_client::keyring::{StateFormat, VerifiedState};
+use authrelay_client::keyring::{Reason, Rejection, StateFormat, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
 use percent_encoding::percent_decode;
 use std::borrow::Cow;
@@ -207,6 +207,8 @@ pub struct Outcome {
     pub target_host: Option<String>,
     /// A precise reason for logs (e.g. `bad_signature`), beyond the public code.
     pub detail: Option<&'static str>,
+    /// Why the state did not verify, when it did not.
+    pub rejection: Option<Rejection>,
     /// The variable name of the secret that verified the state.
     pub secret: Option<String>,
     /// The app the callback was for.
@@ -229,6 +231,7 @@ impl Outcome {
             provider: None,
             target_host: None,
             detail: None,
+            rejection: None,
             secret: None,
             app: None,
             path_provider: None,
@@ -491,7 +494,6 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
         (Some(s), None) => s,
     };
 
-    let format = StateFormat::detect(state);
     let verified: VerifiedState =
         match config
             .keyring
@@ -499,22 +501,23 @@ fn decide_unnamed(req: &CallbackRequest<'_>, config: &Config, now: u64) -> Outco
         {
             Ok(v) => v,
             Err(rejection) => {
-                let refusal = match rejection.code() {
-                    "state_malformed" => Refusal::StateMalformed,
-                    "state_expired" => Refusal::StateExpired,
-                    "target_invalid" => Refusal::TargetInvalid,
-                    _ => Refusal::StateInvalid,
+                let refusal = match rejection.reason() {
+                    Reason::StateMalformed => Refusal::StateMalformed,
+                    Reason::StateInvalid => Refusal::StateInvalid,
+                    Reason::StateExpired => Refusal::StateExpired,
+                    Reason::TargetInvalid => Refusal::TargetInvalid,
                 };
                 return Outcome {
                     format: Some(rejection.format()),
                     detail: Some(rejection.detail_code()),
+                    rejection: Some(rejection),
                     ..Outcome::refuse(refusal)
                 };
             }
         };
     let target: &Target = &verified.target;
     let mut outcome = Outcome {
-        format: Some(format),
+        format: Some(verified.format),
         target_host: Some(target.host().to_owned()),
         secret: Some(config.secrets.name(verified.secret_index).to_owned()),
         ..Outcome::refuse(Refusal::StateInvalid)

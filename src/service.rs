@@ -295,7 +295,7 @@ impl Apps {
 pub fn decide(apps: &Apps, app: &Config, req: &CallbackRequest<'_>, now: u64) -> Outcome {
     let mut outcome = relay::decide(req, app, now);
     let unknown_secret = matches!(outcome.decision, Decision::Refuse(Refusal::StateInvalid))
-        && matches!(outcome.detail, Some("unknown_key" | "decrypt_failed"));
+        && outcome.rejection.is_some_and(|r| r.no_key_fits());
     if unknown_secret && apps.apps().len() > 1 {
         let params = match req.method {
             CallbackMethod::Get => relay::parse_params(req.query.as_bytes()),

@@ -39,13 +39,15 @@ use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::native::FailureClass;
 use crate::Secret;
 
 /// The longest state [`decrypt`] looks at, in bytes; longer input is refused before any
 /// parsing. Real Auth.js states are a few hundred characters.
 pub const MAX_JWE_LEN: usize = 4096;
 
-/// Seconds of clock skew allowed on `exp` and `nbf`, as Auth.js passes to jose.
+/// Seconds of clock skew allowed on `exp` and `nbf`, as Auth.js passes to jose, and on
+/// `iat` by [`check_lifetime`].
 pub const CLOCK_TOLERANCE_SECS: u64 = 15;
 
 /// The HKDF salt (and part of the info string) @auth/core uses for redirect-proxy states.
@@ -246,9 +248,45 @@ pub enum AuthJsError {
     /// `exp` is more than [`CLOCK_TOLERANCE_SECS`] in the past.
     #[error("the state has expired")]
     Expired,
-    /// `nbf` is more than [`CLOCK_TOLERANCE_SECS`] in the future.
+    /// `nbf` or `iat` is more than [`CLOCK_TOLERANCE_SECS`] in the future.
     #[error("the state is not valid yet")]
     NotYetValid,
+    /// `iat` is further in the past than the relay's maximum state age (and
+    /// [`CLOCK_TOLERANCE_SECS`]).
+    #[error("the state is older than the relay's maximum state age")]
+    TooOld,
+}
+
+impl AuthJsError {
+    /// The public class of this failure.
+    pub fn class(&self) -> FailureClass {
+        match self {
+            Self::TooLong
+            | Self::NotCompactJwe
+            | Self::BadEncoding
+            | Self::BadHeader
+            | Self::BadLength => FailureClass::Malformed,
+            Self::UnknownKey | Self::Decrypt | Self::BadPayload => FailureClass::Invalid,
+            Self::Expired | Self::NotYetValid | Self::TooOld => FailureClass::Expired,
+        }
+    }
+
+    /// A stable snake_case code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong => "too_long",
+            Self::NotCompactJwe => "not_compact_jwe",
+            Self::BadEncoding => "not_base64url",
+            Self::BadHeader => "bad_header",
+            Self::BadLength => "bad_length",
+            Self::UnknownKey => "unknown_key",
+            Self::Decrypt => "decrypt_failed",
+            Self::BadPayload => "bad_payload",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::TooOld => "too_old",
+        }
+    }
 }
 
 /// Encrypts `claims_json` as @auth/core does, with the given IV. Only for reproducible
@@ -392,6 +430,28 @@ pub fn check_times(claims: &AuthJsClaims, now: u64) -> Result<(), AuthJsError> {
     if let Some(nbf) = claims.nbf {
         if nbf > now.saturating_add(CLOCK_TOLERANCE_SECS) {
             return Err(AuthJsError::NotYetValid);
+        }
+    }
+    Ok(())
+}
+
+/// The relay's whole time rule for a decrypted state: [`check_times`], then `iat` must be
+/// no more than [`CLOCK_TOLERANCE_SECS`] in the future ([`AuthJsError::NotYetValid`]) and
+/// no more than `max_age` seconds (plus the tolerance) in the past
+/// ([`AuthJsError::TooOld`]). The `iat` checks are the relay's own: they cap an Auth.js
+/// state's age as the native format caps a state's lifetime.
+pub fn check_lifetime(claims: &AuthJsClaims, now: u64, max_age: u64) -> Result<(), AuthJsError> {
+    check_times(claims, now)?;
+    if let Some(iat) = claims.iat {
+        if iat > now.saturating_add(CLOCK_TOLERANCE_SECS) {
+            return Err(AuthJsError::NotYetValid);
+        }
+        if now
+            > iat
+                .saturating_add(max_age)
+                .saturating_add(CLOCK_TOLERANCE_SECS)
+        {
+            return Err(AuthJsError::TooOld);
         }
     }
     Ok(())
