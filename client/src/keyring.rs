@@ -308,3 +308,79 @@ impl Keyring {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unknown_key_or_a_failed_decryption_means_no_key_fits() {
+        for d in [
+            Detail::Native(NativeError::UnknownKey),
+            Detail::AuthJs(AuthJsError::UnknownKey),
+            Detail::AuthJs(AuthJsError::Decrypt),
+        ] {
+            assert!(d.no_key_fits(), "{d:?}");
+        }
+        for d in [
+            Detail::Native(NativeError::BadSignature),
+            Detail::Native(NativeError::Expired),
+            Detail::Native(NativeError::TooLong),
+            Detail::AuthJs(AuthJsError::BadPayload),
+            Detail::AuthJs(AuthJsError::TooOld),
+            Detail::AuthJs(AuthJsError::BadHeader),
+            Detail::BadTarget(TargetError::ForbiddenCharacter),
+        ] {
+            assert!(!d.no_key_fits(), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn each_detail_has_its_public_reason() {
+        use AuthJsError as A;
+        use NativeError as N;
+        use Reason as R;
+        let bad_char = TargetError::ForbiddenCharacter;
+        for (d, reason, code) in [
+            (
+                Detail::Native(N::TooShort),
+                R::StateMalformed,
+                "state_malformed",
+            ),
+            (
+                Detail::Native(N::BadSignature),
+                R::StateInvalid,
+                "state_invalid",
+            ),
+            (Detail::Native(N::Expired), R::StateExpired, "state_expired"),
+            (
+                Detail::Native(N::NotACallback),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+            (
+                Detail::Native(N::BadTarget(bad_char)),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+            (
+                Detail::AuthJs(A::BadLength),
+                R::StateMalformed,
+                "state_malformed",
+            ),
+            (Detail::AuthJs(A::Decrypt), R::StateInvalid, "state_invalid"),
+            (Detail::AuthJs(A::TooOld), R::StateExpired, "state_expired"),
+            (
+                Detail::BadTarget(bad_char),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+        ] {
+            let r = Rejection {
+                format: StateFormat::Native,
+                detail: d,
+            };
+            assert_eq!((r.reason(), r.code()), (reason, code), "{d:?}");
+        }
+    }
+}
