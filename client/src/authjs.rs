@@ -39,13 +39,15 @@ use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::native::FailureClass;
 use crate::Secret;
 
 /// The longest state [`decrypt`] looks at, in bytes; longer input is refused before any
 /// parsing. Real Auth.js states are a few hundred characters.
 pub const MAX_JWE_LEN: usize = 4096;
 
-/// Seconds of clock skew allowed on `exp` and `nbf`, as Auth.js passes to jose.
+/// Seconds of clock skew allowed on `exp` and `nbf`, as Auth.js passes to jose, and on
+/// `iat` by [`check_lifetime`].
 pub const CLOCK_TOLERANCE_SECS: u64 = 15;
 
 /// The HKDF salt (and part of the info string) @auth/core uses for redirect-proxy states.
@@ -144,47 +146,56 @@ impl fmt::Debug for Redacted {
     }
 }
 
-/// The decrypted payload of an Auth.js state. Unknown fields are ignored; absent
-/// optional fields are left out when serialized (jose rejects e.g. `"nbf":null`).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuthJsClaims {
-    /// The preview's full callback URL, e.g. `https://preview.example.com/api/auth/callback/github`.
-    pub origin: String,
-    /// A random string (32 random bytes, base64url) that makes each state unique.
-    #[serde(
-        default,
-        deserialize_with = "value_present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub random: Option<String>,
-    /// Issued at, seconds since the Unix epoch. Required by [`decrypt`].
-    #[serde(
-        default,
-        deserialize_with = "value_present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub iat: Option<u64>,
-    /// Expiry, seconds since the Unix epoch (Auth.js: `iat + 900`). Required by [`decrypt`].
-    #[serde(
-        default,
-        deserialize_with = "value_present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exp: Option<u64>,
-    /// Not before, seconds since the Unix epoch. Auth.js never sets it.
-    #[serde(
-        default,
-        deserialize_with = "value_present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub nbf: Option<u64>,
-    /// A unique id (a UUID v4 string in states made by Auth.js).
-    #[serde(
-        default,
-        deserialize_with = "value_present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jti: Option<String>,
+/// Declares [`AuthJsClaims`]: `origin` is required, and every other claim is optional,
+/// with one rule for all of them: absent or a value of its type when deserialized (see
+/// [`value_present`]), and left out when serialized while `None`.
+macro_rules! claims {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(#[$origin_doc:meta])*
+            pub origin: String,
+            $(
+                $(#[$doc:meta])*
+                pub $field:ident: Option<$ty:ty>,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct $name {
+            $(#[$origin_doc])*
+            pub origin: String,
+            $(
+                $(#[$doc])*
+                #[serde(
+                    default,
+                    deserialize_with = "value_present",
+                    skip_serializing_if = "Option::is_none"
+                )]
+                pub $field: Option<$ty>,
+            )*
+        }
+    };
+}
+
+claims! {
+    /// The decrypted payload of an Auth.js state. Unknown fields are ignored; absent
+    /// optional fields are left out when serialized (jose rejects e.g. `"nbf":null`).
+    pub struct AuthJsClaims {
+        /// The preview's full callback URL, e.g. `https://preview.example.com/api/auth/callback/github`.
+        pub origin: String,
+        /// A random string (32 random bytes, base64url) that makes each state unique.
+        pub random: Option<String>,
+        /// Issued at, seconds since the Unix epoch. Required by [`decrypt`].
+        pub iat: Option<u64>,
+        /// Expiry, seconds since the Unix epoch (Auth.js: `iat + 900`). Required by [`decrypt`].
+        pub exp: Option<u64>,
+        /// Not before, seconds since the Unix epoch. Auth.js never sets it.
+        pub nbf: Option<u64>,
+        /// A unique id (a UUID v4 string in states made by Auth.js).
+        pub jti: Option<String>,
+    }
 }
 
 /// An optional claim is absent or a value of its type; `null` is refused, as jose
@@ -246,9 +257,45 @@ pub enum AuthJsError {
     /// `exp` is more than [`CLOCK_TOLERANCE_SECS`] in the past.
     #[error("the state has expired")]
     Expired,
-    /// `nbf` is more than [`CLOCK_TOLERANCE_SECS`] in the future.
+    /// `nbf` or `iat` is more than [`CLOCK_TOLERANCE_SECS`] in the future.
     #[error("the state is not valid yet")]
     NotYetValid,
+    /// `iat` is further in the past than the relay's maximum state age (and
+    /// [`CLOCK_TOLERANCE_SECS`]).
+    #[error("the state is older than the relay's maximum state age")]
+    TooOld,
+}
+
+impl AuthJsError {
+    /// The public class of this failure.
+    pub fn class(&self) -> FailureClass {
+        match self {
+            Self::TooLong
+            | Self::NotCompactJwe
+            | Self::BadEncoding
+            | Self::BadHeader
+            | Self::BadLength => FailureClass::Malformed,
+            Self::UnknownKey | Self::Decrypt | Self::BadPayload => FailureClass::Invalid,
+            Self::Expired | Self::NotYetValid | Self::TooOld => FailureClass::Expired,
+        }
+    }
+
+    /// A stable snake_case code for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong => "too_long",
+            Self::NotCompactJwe => "not_compact_jwe",
+            Self::BadEncoding => "not_base64url",
+            Self::BadHeader => "bad_header",
+            Self::BadLength => "bad_length",
+            Self::UnknownKey => "unknown_key",
+            Self::Decrypt => "decrypt_failed",
+            Self::BadPayload => "bad_payload",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::TooOld => "too_old",
+        }
+    }
 }
 
 /// Encrypts `claims_json` as @auth/core does, with the given IV. Only for reproducible
@@ -397,6 +444,28 @@ pub fn check_times(claims: &AuthJsClaims, now: u64) -> Result<(), AuthJsError> {
     Ok(())
 }
 
+/// The relay's whole time rule for a decrypted state: [`check_times`], then `iat` must be
+/// no more than [`CLOCK_TOLERANCE_SECS`] in the future ([`AuthJsError::NotYetValid`]) and
+/// no more than `max_age` seconds (plus the tolerance) in the past
+/// ([`AuthJsError::TooOld`]). The `iat` checks are the relay's own: they cap an Auth.js
+/// state's age as the native format caps a state's lifetime.
+pub fn check_lifetime(claims: &AuthJsClaims, now: u64, max_age: u64) -> Result<(), AuthJsError> {
+    check_times(claims, now)?;
+    if let Some(iat) = claims.iat {
+        if iat > now.saturating_add(CLOCK_TOLERANCE_SECS) {
+            return Err(AuthJsError::NotYetValid);
+        }
+        if now
+            > iat
+                .saturating_add(max_age)
+                .saturating_add(CLOCK_TOLERANCE_SECS)
+        {
+            return Err(AuthJsError::TooOld);
+        }
+    }
+    Ok(())
+}
+
 fn b64(part: &str) -> Result<Vec<u8>, AuthJsError> {
     // URL_SAFE_NO_PAD rejects '=' padding, the standard alphabet's '+' and '/',
     // whitespace, and non-zero trailing bits, so every value has exactly one encoding.
@@ -511,6 +580,13 @@ mod tests {
 
     fn enc(s: impl AsRef<[u8]>) -> String {
         URL_SAFE_NO_PAD.encode(s)
+    }
+
+    /// [`VECTOR_JWE`] with its part `i` (0 to 4, dot-separated) replaced by `new`.
+    fn with_part(i: usize, new: &str) -> String {
+        let mut parts: Vec<&str> = VECTOR_JWE.split('.').collect();
+        parts[i] = new;
+        parts.join(".")
     }
 
     /// A JWE with a chosen header, authentic under `key`, so the header checks are
@@ -646,28 +722,23 @@ mod tests {
     fn tampering_with_each_part_gives_the_expected_error() {
         let keys = [vector_key()];
         let parts: Vec<&str> = VECTOR_JWE.split('.').collect();
-        let rebuild = |i: usize, new: &str| {
-            let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
-            p[i] = new.to_owned();
-            p.join(".")
-        };
         // Flip the first character of a part to another letter: still valid base64url.
         let flip = |s: &str| {
             let first = if s.starts_with('A') { 'B' } else { 'A' };
             format!("{first}{}", &s[1..])
         };
         // Header: changed header bytes either stop being a valid header or change the AAD.
-        assert!(decrypt(&keys, &rebuild(0, &flip(parts[0]))).is_err());
+        assert!(decrypt(&keys, &with_part(0, &flip(parts[0]))).is_err());
         assert_eq!(
-            decrypt(&keys, &rebuild(2, &flip(parts[2]))),
+            decrypt(&keys, &with_part(2, &flip(parts[2]))),
             Err(AuthJsError::Decrypt)
         );
         assert_eq!(
-            decrypt(&keys, &rebuild(3, &flip(parts[3]))),
+            decrypt(&keys, &with_part(3, &flip(parts[3]))),
             Err(AuthJsError::Decrypt)
         );
         assert_eq!(
-            decrypt(&keys, &rebuild(4, &flip(parts[4]))),
+            decrypt(&keys, &with_part(4, &flip(parts[4]))),
             Err(AuthJsError::Decrypt)
         );
         // A header with the same meaning but different bytes (another key order) is
@@ -676,12 +747,12 @@ mod tests {
             r#"{{"enc":"A256CBC-HS512","alg":"dir","kid":"{VECTOR_KID}"}}"#
         ));
         assert_eq!(
-            decrypt(&keys, &rebuild(0, &reordered)),
+            decrypt(&keys, &with_part(0, &reordered)),
             Err(AuthJsError::Decrypt)
         );
         // A non-empty encrypted-key part.
         assert_eq!(
-            decrypt(&keys, &rebuild(1, "AAAA")),
+            decrypt(&keys, &with_part(1, "AAAA")),
             Err(AuthJsError::NotCompactJwe)
         );
     }
@@ -776,11 +847,6 @@ mod tests {
     fn truncated_parts_fail_with_bad_length() {
         let keys = [vector_key()];
         let parts: Vec<&str> = VECTOR_JWE.split('.').collect();
-        let rebuild = |i: usize, new: &str| {
-            let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
-            p[i] = new.to_owned();
-            p.join(".")
-        };
         let iv15 = enc([1u8; 15]);
         let iv17 = enc([1u8; 17]);
         let tag31 = enc(&URL_SAFE_NO_PAD.decode(parts[4]).unwrap()[..31]);
@@ -802,7 +868,7 @@ mod tests {
             (0, "", AuthJsError::BadHeader),
         ] {
             assert_eq!(
-                decrypt(&keys, &rebuild(i, new)),
+                decrypt(&keys, &with_part(i, new)),
                 Err(want),
                 "part {i} = {new:?}"
             );
@@ -813,11 +879,6 @@ mod tests {
     fn base64url_must_be_strict() {
         let keys = [vector_key()];
         let parts: Vec<&str> = VECTOR_JWE.split('.').collect();
-        let rebuild = |i: usize, new: &str| {
-            let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
-            p[i] = new.to_owned();
-            p.join(".")
-        };
         // The IV "AQEBAQEBAQEBAQEBAQEBAQ" is 22 chars: 16 bytes, 4 spare bits.
         assert_eq!(parts[2], "AQEBAQEBAQEBAQEBAQEBAQ");
         let cases = [
@@ -831,7 +892,7 @@ mod tests {
         ];
         for (i, bad) in cases {
             assert_eq!(
-                decrypt(&keys, &rebuild(i, bad)),
+                decrypt(&keys, &with_part(i, bad)),
                 Err(AuthJsError::BadEncoding),
                 "{bad:?}"
             );
@@ -842,21 +903,21 @@ mod tests {
         let non_canonical = format!("{}fR", &h[..h.len() - 2]);
         assert_eq!(URL_SAFE_NO_PAD.decode(&non_canonical).ok(), None);
         assert_eq!(
-            decrypt(&keys, &rebuild(0, &non_canonical)),
+            decrypt(&keys, &with_part(0, &non_canonical)),
             Err(AuthJsError::BadEncoding)
         );
         assert_eq!(
-            decrypt(&keys, &rebuild(0, &format!("{h}="))),
+            decrypt(&keys, &with_part(0, &format!("{h}="))),
             Err(AuthJsError::BadEncoding)
         );
         let tag_padded = format!("{}=", parts[4]);
         assert_eq!(
-            decrypt(&keys, &rebuild(4, &tag_padded)),
+            decrypt(&keys, &with_part(4, &tag_padded)),
             Err(AuthJsError::BadEncoding)
         );
         // Non-ASCII input never panics on a char boundary.
         assert_eq!(
-            decrypt(&keys, &rebuild(3, "ÿÿÿÿ")),
+            decrypt(&keys, &with_part(3, "ÿÿÿÿ")),
             Err(AuthJsError::BadEncoding)
         );
     }
@@ -1057,6 +1118,23 @@ mod tests {
     }
 
     #[test]
+    fn check_lifetime_caps_the_age_from_iat() {
+        let iat = 1_700_000_000;
+        let claims = AuthJsClaims {
+            exp: Some(iat + 10_000),
+            ..new_claims("https://a.example/cb", iat, 900)
+        };
+        let at = |now, max_age| check_lifetime(&claims, now, max_age);
+        assert_eq!(at(iat + 615, 600), Ok(()));
+        assert_eq!(at(iat + 616, 600), Err(AuthJsError::TooOld));
+        assert_eq!(at(iat - 15, 600), Ok(()));
+        assert_eq!(at(iat - 16, 600), Err(AuthJsError::NotYetValid));
+        assert_eq!(at(iat + 9_000, u64::MAX), Ok(()));
+        // check_times runs first: an expired state is expired, not too old.
+        assert_eq!(at(iat + 10_015, 600), Err(AuthJsError::Expired));
+    }
+
+    #[test]
     fn decrypt_makes_no_time_checks() {
         let k = vector_key();
         let claims = AuthJsClaims {
@@ -1146,7 +1224,8 @@ mod tests {
             for _ in 0..(next() % 12) {
                 s.push_str(pieces[(next() % pieces.len() as u64) as usize]);
             }
-            let _ = decrypt(&keys, &s);
+            // Only the genuine state, unchanged, opens.
+            assert_eq!(decrypt(&keys, &s).is_ok(), s == VECTOR_JWE, "{s:?}");
         }
     }
 }

@@ -24,9 +24,15 @@ pub struct Inspection {
     pub now: u64,
 }
 
-/// Inspects a state. With a keyring it also verifies it at `now` with `max_age`.
+/// Inspects a state. With a keyring it also verifies it at `now` with `max_age`, and the
+/// format is the one verification detected.
 pub fn inspect(state: &str, keyring: Option<&Keyring>, now: u64, max_age: u64) -> Inspection {
-    let format = StateFormat::detect(state);
+    let verification = keyring.map(|k| k.verify(state, now, max_age));
+    let format = match &verification {
+        Some(Ok(v)) => v.format,
+        Some(Err(r)) => r.format(),
+        None => StateFormat::detect(state),
+    };
     let mut readable = Vec::new();
     match format {
         StateFormat::Native => match native::read_unverified(state) {
@@ -63,7 +69,7 @@ pub fn inspect(state: &str, keyring: Option<&Keyring>, now: u64, max_age: u64) -
         format,
         length: state.len(),
         readable,
-        verification: keyring.map(|k| k.verify(state, now, max_age)),
+        verification,
         now,
     }
 }

@@ -73,6 +73,33 @@ pub struct VerifiedState {
     pub expires_at: u64,
 }
 
+/// The public reason a state was refused: all that a refusal page says. Its
+/// [`code`](Reason::code) is the stable public reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The state could not be read at all: `state_malformed`.
+    StateMalformed,
+    /// The state could be read but does not verify, or breaks a rule: `state_invalid`.
+    StateInvalid,
+    /// The state verified but is outside its validity window: `state_expired`.
+    StateExpired,
+    /// The state verified but its target is not a valid callback URL: `target_invalid`.
+    TargetInvalid,
+}
+
+impl Reason {
+    /// The stable public reason code: `state_malformed`, `state_invalid`,
+    /// `state_expired` or `target_invalid`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::StateMalformed => "state_malformed",
+            Self::StateInvalid => "state_invalid",
+            Self::StateExpired => "state_expired",
+            Self::TargetInvalid => "target_invalid",
+        }
+    }
+}
+
 /// The precise reason inside a [`Rejection`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -81,18 +108,74 @@ pub enum Detail {
     Native(NativeError),
     /// An Auth.js-format failure.
     AuthJs(AuthJsError),
-    /// The Auth.js state verified but is older than the relay's maximum state age.
-    TooOld,
     /// The Auth.js state verified but its `origin` breaks the URL rules.
     BadTarget(TargetError),
 }
 
-/// A state that did not verify. Its [`Rejection::code`] is what the public sees; the
+impl Detail {
+    /// The public class of this failure: malformed, invalid or expired.
+    pub fn class(&self) -> FailureClass {
+        match self {
+            Self::Native(e) => e.class(),
+            Self::AuthJs(e) => e.class(),
+            Self::BadTarget(_) => FailureClass::Invalid,
+        }
+    }
+
+    /// The public reason this failure is shown as.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Self::BadTarget(_)
+            | Self::Native(NativeError::BadTarget(_) | NativeError::NotACallback) => {
+                Reason::TargetInvalid
+            }
+            _ => match self.class() {
+                FailureClass::Malformed => Reason::StateMalformed,
+                FailureClass::Invalid => Reason::StateInvalid,
+                FailureClass::Expired => Reason::StateExpired,
+            },
+        }
+    }
+
+    /// Whether no key of the keyring fits the state: the native key id is not the
+    /// keyring's (`unknown_key`), or the Auth.js `kid` is not (`unknown_key`) or its key
+    /// does not open the state (`decrypt_failed`). A state that fails this way may belong
+    /// to a keyring with other secrets.
+    pub fn no_key_fits(&self) -> bool {
+        matches!(
+            self,
+            Self::Native(NativeError::UnknownKey)
+                | Self::AuthJs(AuthJsError::UnknownKey | AuthJsError::Decrypt)
+        )
+    }
+
+    /// A stable snake_case code of the precise reason, for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Native(e) => e.code(),
+            Self::AuthJs(e) => e.code(),
+            Self::BadTarget(e) => e.code(),
+        }
+    }
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Native(e) => write!(f, "{e}"),
+            Self::AuthJs(e) => write!(f, "{e}"),
+            Self::BadTarget(e) => {
+                write!(f, "the state's origin is not a valid callback URL: {e}")
+            }
+        }
+    }
+}
+
+/// A state that did not verify. Its [`Rejection::reason`] is what the public sees; the
 /// [`Rejection::detail`] is for logs and `inspect`. It never holds the state itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
     format: StateFormat,
-    class: FailureClass,
     detail: Detail,
 }
 
@@ -104,21 +187,17 @@ impl Rejection {
 
     /// The public class: malformed, invalid or expired.
     pub fn class(&self) -> FailureClass {
-        self.class
+        self.detail.class()
     }
 
-    /// The stable public reason code: `state_malformed`, `state_invalid`,
-    /// `state_expired` or `target_invalid`.
+    /// The public reason.
+    pub fn reason(&self) -> Reason {
+        self.detail.reason()
+    }
+
+    /// The stable public reason code: [`Reason::code`] of [`Rejection::reason`].
     pub fn code(&self) -> &'static str {
-        match (self.detail, self.class) {
-            (Detail::BadTarget(_), _) | (Detail::Native(NativeError::BadTarget(_)), _) => {
-                "target_invalid"
-            }
-            (Detail::Native(NativeError::NotACallback), _) => "target_invalid",
-            (_, FailureClass::Malformed) => "state_malformed",
-            (_, FailureClass::Invalid) => "state_invalid",
-            (_, FailureClass::Expired) => "state_expired",
-        }
+        self.reason().code()
     }
 
     /// The precise reason.
@@ -126,54 +205,21 @@ impl Rejection {
         self.detail
     }
 
-    /// A stable snake_case code of the precise reason, for logs and metrics.
+    /// A stable snake_case code of the precise reason, for logs and metrics:
+    /// [`Detail::code`].
     pub fn detail_code(&self) -> &'static str {
-        match self.detail {
-            Detail::Native(e) => e.code(),
-            Detail::AuthJs(e) => authjs_code(e),
-            Detail::TooOld => "too_old",
-            Detail::BadTarget(e) => e.code(),
-        }
+        self.detail.code()
+    }
+
+    /// Whether no key of the keyring fits the state: [`Detail::no_key_fits`].
+    pub fn no_key_fits(&self) -> bool {
+        self.detail.no_key_fits()
     }
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.detail {
-            Detail::Native(e) => write!(f, "{e}"),
-            Detail::AuthJs(e) => write!(f, "{e}"),
-            Detail::TooOld => f.write_str("the state is older than the relay's maximum state age"),
-            Detail::BadTarget(e) => {
-                write!(f, "the state's origin is not a valid callback URL: {e}")
-            }
-        }
-    }
-}
-
-fn authjs_code(e: AuthJsError) -> &'static str {
-    match e {
-        AuthJsError::TooLong => "too_long",
-        AuthJsError::NotCompactJwe => "not_compact_jwe",
-        AuthJsError::BadEncoding => "not_base64url",
-        AuthJsError::BadHeader => "bad_header",
-        AuthJsError::BadLength => "bad_length",
-        AuthJsError::UnknownKey => "unknown_key",
-        AuthJsError::Decrypt => "decrypt_failed",
-        AuthJsError::BadPayload => "bad_payload",
-        AuthJsError::Expired => "expired",
-        AuthJsError::NotYetValid => "not_yet_valid",
-    }
-}
-
-fn authjs_class(e: AuthJsError) -> FailureClass {
-    match e {
-        AuthJsError::TooLong
-        | AuthJsError::NotCompactJwe
-        | AuthJsError::BadEncoding
-        | AuthJsError::BadHeader
-        | AuthJsError::BadLength => FailureClass::Malformed,
-        AuthJsError::Expired | AuthJsError::NotYetValid => FailureClass::Expired,
-        _ => FailureClass::Invalid,
+        self.detail.fmt(f)
     }
 }
 
@@ -218,6 +264,9 @@ impl Keyring {
     /// decryption, then times). `parse` must answer as `Target::parse` does for the same
     /// string (the relay passes a cache of its answers); a target whose string is not the
     /// state's own is refused as not canonical.
+    ///
+    /// The format is detected here, once: the [`VerifiedState`] or the [`Rejection`]
+    /// carries it.
     pub fn verify_with(
         &self,
         state: &str,
@@ -225,76 +274,113 @@ impl Keyring {
         max_age: u64,
         parse: impl FnOnce(&str) -> Result<Target, TargetError>,
     ) -> Result<VerifiedState, Rejection> {
-        match StateFormat::detect(state) {
-            StateFormat::Native => self.verify_native(state, now, max_age, parse),
-            StateFormat::AuthJs => self.verify_authjs(state, now, max_age, parse),
+        let format = StateFormat::detect(state);
+        let reject = |detail| Rejection { format, detail };
+        match format {
+            StateFormat::Native => {
+                let s = native::verify_with(&self.native, state, now, max_age, parse)
+                    .map_err(|e| reject(Detail::Native(e)))?;
+                Ok(VerifiedState {
+                    format,
+                    secret_index: s.key_index,
+                    target: s.target,
+                    provider: Some(s.provider),
+                    issued_at: Some(s.issued_at),
+                    expires_at: s.expires_at,
+                })
+            }
+            StateFormat::AuthJs => {
+                let (index, claims) =
+                    authjs::decrypt(&self.authjs, state).map_err(|e| reject(Detail::AuthJs(e)))?;
+                authjs::check_lifetime(&claims, now, max_age)
+                    .map_err(|e| reject(Detail::AuthJs(e)))?;
+                let target = target::parse_own(&claims.origin, parse)
+                    .map_err(|e| reject(Detail::BadTarget(e)))?;
+                Ok(VerifiedState {
+                    format,
+                    secret_index: index,
+                    target,
+                    provider: None,
+                    issued_at: claims.iat,
+                    expires_at: claims.exp.unwrap_or(0),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unknown_key_or_a_failed_decryption_means_no_key_fits() {
+        for d in [
+            Detail::Native(NativeError::UnknownKey),
+            Detail::AuthJs(AuthJsError::UnknownKey),
+            Detail::AuthJs(AuthJsError::Decrypt),
+        ] {
+            assert!(d.no_key_fits(), "{d:?}");
+        }
+        for d in [
+            Detail::Native(NativeError::BadSignature),
+            Detail::Native(NativeError::Expired),
+            Detail::Native(NativeError::TooLong),
+            Detail::AuthJs(AuthJsError::BadPayload),
+            Detail::AuthJs(AuthJsError::TooOld),
+            Detail::AuthJs(AuthJsError::BadHeader),
+            Detail::BadTarget(TargetError::ForbiddenCharacter),
+        ] {
+            assert!(!d.no_key_fits(), "{d:?}");
         }
     }
 
-    fn verify_native(
-        &self,
-        state: &str,
-        now: u64,
-        max_age: u64,
-        parse: impl FnOnce(&str) -> Result<Target, TargetError>,
-    ) -> Result<VerifiedState, Rejection> {
-        let s = native::verify_with(&self.native, state, now, max_age, parse).map_err(|e| {
-            Rejection {
+    #[test]
+    fn each_detail_has_its_public_reason() {
+        use AuthJsError as A;
+        use NativeError as N;
+        use Reason as R;
+        let bad_char = TargetError::ForbiddenCharacter;
+        for (d, reason, code) in [
+            (
+                Detail::Native(N::TooShort),
+                R::StateMalformed,
+                "state_malformed",
+            ),
+            (
+                Detail::Native(N::BadSignature),
+                R::StateInvalid,
+                "state_invalid",
+            ),
+            (Detail::Native(N::Expired), R::StateExpired, "state_expired"),
+            (
+                Detail::Native(N::NotACallback),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+            (
+                Detail::Native(N::BadTarget(bad_char)),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+            (
+                Detail::AuthJs(A::BadLength),
+                R::StateMalformed,
+                "state_malformed",
+            ),
+            (Detail::AuthJs(A::Decrypt), R::StateInvalid, "state_invalid"),
+            (Detail::AuthJs(A::TooOld), R::StateExpired, "state_expired"),
+            (
+                Detail::BadTarget(bad_char),
+                R::TargetInvalid,
+                "target_invalid",
+            ),
+        ] {
+            let r = Rejection {
                 format: StateFormat::Native,
-                class: e.class(),
-                detail: Detail::Native(e),
-            }
-        })?;
-        Ok(VerifiedState {
-            format: StateFormat::Native,
-            secret_index: s.key_index,
-            target: s.target,
-            provider: Some(s.provider),
-            issued_at: Some(s.issued_at),
-            expires_at: s.expires_at,
-        })
-    }
-
-    fn verify_authjs(
-        &self,
-        state: &str,
-        now: u64,
-        max_age: u64,
-        parse: impl FnOnce(&str) -> Result<Target, TargetError>,
-    ) -> Result<VerifiedState, Rejection> {
-        let fail = |class, detail| Rejection {
-            format: StateFormat::AuthJs,
-            class,
-            detail,
-        };
-        let (index, claims) = authjs::decrypt(&self.authjs, state)
-            .map_err(|e| fail(authjs_class(e), Detail::AuthJs(e)))?;
-        authjs::check_times(&claims, now).map_err(|e| fail(authjs_class(e), Detail::AuthJs(e)))?;
-        let iat = claims.iat;
-        if let Some(iat) = iat {
-            if iat > now.saturating_add(native::CLOCK_SKEW_SECS) {
-                return Err(fail(
-                    FailureClass::Expired,
-                    Detail::AuthJs(AuthJsError::NotYetValid),
-                ));
-            }
-            if now
-                > iat
-                    .saturating_add(max_age)
-                    .saturating_add(native::CLOCK_SKEW_SECS)
-            {
-                return Err(fail(FailureClass::Expired, Detail::TooOld));
-            }
+                detail: d,
+            };
+            assert_eq!((r.reason(), r.code()), (reason, code), "{d:?}");
         }
-        let target = target::parse_own(&claims.origin, parse)
-            .map_err(|e| fail(FailureClass::Invalid, Detail::BadTarget(e)))?;
-        Ok(VerifiedState {
-            format: StateFormat::AuthJs,
-            secret_index: index,
-            target,
-            provider: None,
-            issued_at: iat,
-            expires_at: claims.exp.unwrap_or(0),
-        })
     }
 }

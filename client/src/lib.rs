@@ -35,8 +35,9 @@
 //! - A valid state is necessary, never sufficient: the relay also checks the target
 //!   against the operator's allowlist, so a leaked secret cannot make an open redirect.
 //! - MACs are compared in constant time; every length is checked before any work.
-//! - Verification returns one opaque class to show the public (`state_invalid`, …) and a
-//!   precise reason for logs.
+//! - Verification returns one opaque reason to show the public
+//!   ([`keyring::Reason`]: `state_invalid`, …) and a precise reason for logs
+//!   ([`keyring::Detail`]).
 //! - [`Secret`] and the derived keys print no key material in `Debug`.
 //! - Native states are signed, not encrypted: the preview's callback URL is readable.
 //!

@@ -188,7 +188,8 @@ impl fmt::Debug for NativeState {
 }
 
 /// The precise reason a native state failed. Callers that answer the public show only
-/// [`NativeError::class`]; the variant is for logs and `inspect`.
+/// the public reason it maps to ([`crate::keyring::Reason`]); the variant is for logs
+/// and `inspect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NativeError {
@@ -233,7 +234,9 @@ pub enum NativeError {
     NotACallback,
 }
 
-/// The public class of a state failure: all that a refusal page says.
+/// The class of a state failure, in either format. [`crate::keyring::Reason`], what a
+/// refusal page says, follows it, except that a failure of the target's URL rules is
+/// `target_invalid` whatever its class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureClass {
     /// The state could not be read at all.

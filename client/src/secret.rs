@@ -9,7 +9,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 
 /// A secret shared by the relay and the previews (`AUTH_SECRET`).
 ///
-/// It is never printed: `Debug` shows only its length class, and the type has no
+/// It is never printed: `Debug` shows only `Secret([REDACTED])`, and the type has no
 /// `Display` and no `PartialEq`, so it cannot end up in a log line or be compared
 /// in variable time by accident.
 #[derive(Clone)]

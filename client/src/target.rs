@@ -1,6 +1,6 @@
 //! Callback targets: the URL rules a preview's callback must pass before the relay sends a
-//! browser to it (the URL half of lock 2 in the product brief; the operator's allowlist is
-//! [`crate::pattern`]).
+//! browser to it (the URL half of lock 2, "the target is allowed", in `docs/security.md`;
+//! the operator's allowlist is [`crate::pattern`]).
 //!
 //! A [`Target`] exists only when the raw string passed every rule below, checked in this
 //! order (the first failure is the reported [`TargetError`]):

@@ -22,6 +22,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = authjs::check_times(&claims, iat);
     let _ = authjs::check_times(&claims, u64::MAX);
     let _ = authjs::check_times(&claims, 0);
+    // At `iat` itself the age rule cannot refuse: only check_times can.
+    assert_eq!(
+        authjs::check_lifetime(&claims, iat, 900),
+        authjs::check_times(&claims, iat)
+    );
     // The claims round-trip through the encoder.
     let json = serde_json::to_vec(&claims).unwrap();
     let again = authjs::encrypt_with_iv(&AUTHJS_KEYS[index], &json, [9; 16]);

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use authrelay_client::keyring::VerifiedState;
+use authrelay_client::keyring::{Reason, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
 
 use super::authority::is_relay_authority;
@@ -129,20 +129,18 @@ fn decide_unnamed(
         {
             Ok(v) => v,
             Err(rejection) => {
-                let refusal = match rejection.code() {
-                    "state_malformed" => Refusal::StateMalformed,
-                    "state_expired" => Refusal::StateExpired,
-                    "target_invalid" => Refusal::TargetInvalid,
-                    _ => Refusal::StateInvalid,
+                let refusal = match rejection.reason() {
+                    Reason::StateMalformed => Refusal::StateMalformed,
+                    Reason::StateInvalid => Refusal::StateInvalid,
+                    Reason::StateExpired => Refusal::StateExpired,
+                    Reason::TargetInvalid => Refusal::TargetInvalid,
                 };
                 let outcome = Outcome {
                     format: Some(rejection.format()),
                     detail: Some(rejection.detail_code()),
                     ..Outcome::refused(refusal)
                 };
-                let no_key_fits = refusal == Refusal::StateInvalid
-                    && matches!(rejection.detail_code(), "unknown_key" | "decrypt_failed");
-                if no_key_fits {
+                if rejection.no_key_fits() {
                     if let Some(other) = other_app_for_state(config, apps, state, now) {
                         // The other app's name goes to logs only; the page names this app.
                         return Outcome {
