@@ -6,7 +6,7 @@
 //! as raw bytes. `hostile_targets.rs` covers the classic open-redirect shapes; nothing here
 //! repeats it.
 //!
-//! The invariants, checked on every answer:
+//! The invariants (`invariants.rs`), checked on every answer:
 //! - never a 5xx;
 //! - a 3xx only with a `Location` of printable ASCII whose origin is on the allowlist
 //!   (checked by hand here, independently of the relay's own rules);
@@ -25,9 +25,7 @@ use authrelay_client::target::Target;
 use proptest::prelude::*;
 
 use crate::helpers::*;
-
-/// Goes into inputs wherever it can, and must never come back in a refusal.
-const MARKER: &str = "qqmarkerqq";
+use crate::invariants::*;
 
 /// A target on the allowlist, for the "good" state in mixed requests.
 const GOOD: &str = "https://pr-9.preview.example.com/api/auth/callback/github";
@@ -53,100 +51,8 @@ fn allowed_ip(url: &url::Url) -> bool {
     }
 }
 
-type Model = fn(&url::Url) -> bool;
-
 fn ip_env() -> std::collections::HashMap<String, String> {
     env_with(&[("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", IP_ALLOWED)])
-}
-
-/// The refusal named by a page or JSON body.
-fn refusal_by_code(code: &str) -> Refusal {
-    *Refusal::ALL
-        .iter()
-        .find(|r| r.code() == code)
-        .unwrap_or_else(|| panic!("unknown reason code {code:?}"))
-}
-
-/// Checks a refusal body is exactly the fixed page (or JSON) for its code.
-fn assert_fixed_refusal(status: u16, content_type: &str, body: &str, what: &str) {
-    assert!(
-        !body.contains(MARKER),
-        "{what}: input reflected in the refusal"
-    );
-    if content_type.starts_with("application/json") {
-        let v: serde_json::Value = serde_json::from_str(body).expect("JSON refusal");
-        let r = refusal_by_code(v["error"].as_str().unwrap());
-        assert_eq!(status, r.status(), "{what}");
-        assert_eq!(
-            v,
-            serde_json::json!({"error": r.code(), "message": r.message()}),
-            "{what}"
-        );
-    } else {
-        let start = body.find("<code id=\"reason\">").expect("a refusal page") + 18;
-        let end = start + body[start..].find('<').unwrap();
-        let r = refusal_by_code(&body[start..end]);
-        assert_eq!(status, r.status(), "{what}");
-        assert_eq!(body, authrelay::page::refusal(r, None).html, "{what}");
-    }
-}
-
-/// What an answer did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Seen {
-    Bounced(String),
-    Posted(String),
-    Refused(u16),
-}
-
-/// Checks the invariants on one reqwest answer and says what it did.
-async fn check(r: reqwest::Response, allowed: Model, what: &str) -> Seen {
-    let status = r.status().as_u16();
-    assert!(status < 500, "{what}: answered {status}");
-    let location = r.headers().get("location").map(|v| v.as_bytes().to_vec());
-    let content_type = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = r.text().await.unwrap_or_default();
-    check_parts(status, location, &content_type, &body, allowed, what)
-}
-
-fn check_parts(
-    status: u16,
-    location: Option<Vec<u8>>,
-    content_type: &str,
-    body: &str,
-    allowed: Model,
-    what: &str,
-) -> Seen {
-    assert!(status < 500, "{what}: answered {status}");
-    if (300..400).contains(&status) {
-        let loc = location.unwrap_or_else(|| panic!("{what}: a {status} without Location"));
-        assert!(printable(&loc), "{what}: Location {loc:?}");
-        let loc = String::from_utf8(loc).unwrap();
-        let url = url::Url::parse(&loc).unwrap_or_else(|e| panic!("{what}: {loc:?}: {e}"));
-        assert!(allowed(&url), "{what}: bounced to {loc}");
-        assert_eq!(status, 302, "{what}");
-        return Seen::Bounced(loc);
-    }
-    assert!(location.is_none(), "{what}: Location on a {status}");
-    if status == 200 {
-        let action = form_action(body);
-        let url = url::Url::parse(&action).unwrap();
-        assert!(allowed(&url), "{what}: form posts to {action}");
-        return Seen::Posted(action);
-    }
-    assert!((400..500).contains(&status), "{what}: status {status}");
-    if body.is_empty() && content_type.is_empty() {
-        // Refused by the HTTP layer before the relay saw the request (a request line or
-        // header that is not HTTP): nothing to reflect.
-        return Seen::Refused(status);
-    }
-    assert_fixed_refusal(status, content_type, body, what);
-    Seen::Refused(status)
 }
 
 async fn get_q(app: &TestApp, provider: &str, query: &str, json: bool) -> reqwest::Response {
@@ -203,7 +109,12 @@ async fn run_targets(app: &TestApp, targets: &[String], allowed: Model, must_ref
 }
 
 fn owned(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| (*s).to_owned()).collect()
+    with_suffix(v, "")
+}
+
+/// Each of `heads` followed by `suffix` (a port and callback path, say).
+fn with_suffix(heads: &[&str], suffix: &str) -> Vec<String> {
+    heads.iter().map(|h| format!("{h}{suffix}")).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -214,52 +125,52 @@ fn owned(v: &[&str]) -> Vec<String> {
 async fn idna_and_unicode_normalisation_tricks_are_refused() {
     let app = spawn_app().await;
     let cb = "/api/auth/callback/github";
-    let targets: Vec<String> = [
-        // Characters that IDNA or NFKC turn into a dot, slash, at-sign or hash.
-        "https://pr-1.preview.example.com\u{FF0E}evil.example.net",
-        "https://pr-1.preview.example.com\u{FF61}evil.example.net",
-        "https://evil.example.net\u{FF0F}.app.example.com",
-        "https://evil.example.net\u{2100}.app.example.com",
-        "https://app.example.com\u{FF20}evil.example.net",
-        "https://app.example.com\u{FE6B}evil.example.net",
-        "https://evil.example.net\u{FF03}.app.example.com",
-        "https://evil.example.net\u{2044}app.example.com",
-        "https://evil.example.net\u{FF3C}app.example.com",
-        // Characters IDNA maps to nothing, so the browser's host is the allowed one.
-        "https://app.exa\u{00AD}mple.com",
-        "https://app.exa\u{200D}mple.com",
-        "https://app.exa\u{200C}mple.com",
-        "https://app.exa\u{FEFF}mple.com",
-        "https://app.exa\u{034F}mple.com",
-        // Compatibility forms that NFKC folds to ASCII.
-        "https://app.example.\u{217D}om",
-        "https://app.exampl\u{212F}.com",
-        "https://\u{FB00}.preview.example.com",
-        "https://app.example.\u{24D2}om",
-        "https://\u{1D41A}pp.example.com",
-        "https://app.exam\u{0301}ple.com",
-        // Bidi and look-alikes.
-        "https://app.example.com\u{202E}ten.elpmaxe.live",
-        "https://app.ex\u{0430}mple.com",
-        "https://pr-1.preview.\u{0435}xample.com",
-        // Punycode spellings.
-        "https://XN--80a.preview.example.com",
-        "https://Xn--80a.preview.example.com",
-        "https://xn--.preview.example.com",
-        "https://xn--a.preview.example.com",
-        "https://xn--app-example-com.evil.example.net",
-        "https://xn--80ak6aa92e.com",
-        // Percent-encoded host characters.
-        "https://%61pp.example.com",
-        "https://app%2Eexample.com",
-        "https://app.example.com%2F.evil.example.net",
-        "https://app.example.com%252f%252f.evil.example.net",
-        "https://app.example.com%00.evil.example.net",
-        "https://app.example.com%E3%80%82evil.example.net",
-    ]
-    .iter()
-    .map(|h| format!("{h}{cb}"))
-    .collect();
+    let targets = with_suffix(
+        &[
+            // Characters that IDNA or NFKC turn into a dot, slash, at-sign or hash.
+            "https://pr-1.preview.example.com\u{FF0E}evil.example.net",
+            "https://pr-1.preview.example.com\u{FF61}evil.example.net",
+            "https://evil.example.net\u{FF0F}.app.example.com",
+            "https://evil.example.net\u{2100}.app.example.com",
+            "https://app.example.com\u{FF20}evil.example.net",
+            "https://app.example.com\u{FE6B}evil.example.net",
+            "https://evil.example.net\u{FF03}.app.example.com",
+            "https://evil.example.net\u{2044}app.example.com",
+            "https://evil.example.net\u{FF3C}app.example.com",
+            // Characters IDNA maps to nothing, so the browser's host is the allowed one.
+            "https://app.exa\u{00AD}mple.com",
+            "https://app.exa\u{200D}mple.com",
+            "https://app.exa\u{200C}mple.com",
+            "https://app.exa\u{FEFF}mple.com",
+            "https://app.exa\u{034F}mple.com",
+            // Compatibility forms that NFKC folds to ASCII.
+            "https://app.example.\u{217D}om",
+            "https://app.exampl\u{212F}.com",
+            "https://\u{FB00}.preview.example.com",
+            "https://app.example.\u{24D2}om",
+            "https://\u{1D41A}pp.example.com",
+            "https://app.exam\u{0301}ple.com",
+            // Bidi and look-alikes.
+            "https://app.example.com\u{202E}ten.elpmaxe.live",
+            "https://app.ex\u{0430}mple.com",
+            "https://pr-1.preview.\u{0435}xample.com",
+            // Punycode spellings.
+            "https://XN--80a.preview.example.com",
+            "https://Xn--80a.preview.example.com",
+            "https://xn--.preview.example.com",
+            "https://xn--a.preview.example.com",
+            "https://xn--app-example-com.evil.example.net",
+            "https://xn--80ak6aa92e.com",
+            // Percent-encoded host characters.
+            "https://%61pp.example.com",
+            "https://app%2Eexample.com",
+            "https://app.example.com%2F.evil.example.net",
+            "https://app.example.com%252f%252f.evil.example.net",
+            "https://app.example.com%00.evil.example.net",
+            "https://app.example.com%E3%80%82evil.example.net",
+        ],
+        cb,
+    );
     run_targets(&app, &targets, allowed, true).await;
 }
 
@@ -267,50 +178,50 @@ async fn idna_and_unicode_normalisation_tricks_are_refused() {
 async fn ipv4_spellings_ipv6_zone_ids_and_mapped_addresses_are_refused() {
     let app = spawn_app_with(ip_env()).await;
     let cb = ":3000/api/auth/callback/github";
-    let targets: Vec<String> = [
-        "http://0177.0.0.1",
-        "http://0177.0.0.01",
-        "http://0x7f.0.0.1",
-        "http://0x7F.0x0.0x0.0x1",
-        "http://0x7f000001",
-        "http://2130706433",
-        "http://017700000001",
-        "http://127.0.0.01",
-        "http://127.000.000.001",
-        "http://127.0.1",
-        "http://127.1",
-        "http://0x7f.1",
-        "http://127.0.0.1.",
-        "http://127.0.0.1..",
-        "http://%31%32%37.0.0.1",
-        "http://127\u{3002}0\u{3002}0\u{3002}1",
-        "http://1\u{FF12}7.0.0.1",
-        "http://0",
-        "http://0.0.0.0",
-        "http://127.0.0.1.evil.example.net",
-        "http://[::ffff:127.0.0.1]",
-        "http://[::ffff:7f00:1]",
-        "http://[::127.0.0.1]",
-        "http://[0:0:0:0:0:0:0:1]",
-        "http://[::0:1]",
-        "http://[0::1]",
-        "http://[::1%25lo]",
-        "http://[::1%lo]",
-        "http://[::1%2525]",
-        "http://[::1%25]",
-        "http://[fe80::1%25eth0]",
-        "http://[::1]%25eth0",
-        "http://[::1].",
-        "http://[::1",
-        "http://::1",
-        "http://[127.0.0.1]",
-        "http://[::1]@evil.example.net",
-        "http://127.0.0.1@evil.example.net",
-        "http://evil.example.net#@127.0.0.1",
-    ]
-    .iter()
-    .map(|h| format!("{h}{cb}"))
-    .collect();
+    let targets = with_suffix(
+        &[
+            "http://0177.0.0.1",
+            "http://0177.0.0.01",
+            "http://0x7f.0.0.1",
+            "http://0x7F.0x0.0x0.0x1",
+            "http://0x7f000001",
+            "http://2130706433",
+            "http://017700000001",
+            "http://127.0.0.01",
+            "http://127.000.000.001",
+            "http://127.0.1",
+            "http://127.1",
+            "http://0x7f.1",
+            "http://127.0.0.1.",
+            "http://127.0.0.1..",
+            "http://%31%32%37.0.0.1",
+            "http://127\u{3002}0\u{3002}0\u{3002}1",
+            "http://1\u{FF12}7.0.0.1",
+            "http://0",
+            "http://0.0.0.0",
+            "http://127.0.0.1.evil.example.net",
+            "http://[::ffff:127.0.0.1]",
+            "http://[::ffff:7f00:1]",
+            "http://[::127.0.0.1]",
+            "http://[0:0:0:0:0:0:0:1]",
+            "http://[::0:1]",
+            "http://[0::1]",
+            "http://[::1%25lo]",
+            "http://[::1%lo]",
+            "http://[::1%2525]",
+            "http://[::1%25]",
+            "http://[fe80::1%25eth0]",
+            "http://[::1]%25eth0",
+            "http://[::1].",
+            "http://[::1",
+            "http://::1",
+            "http://[127.0.0.1]",
+            "http://[::1]@evil.example.net",
+            "http://127.0.0.1@evil.example.net",
+            "http://evil.example.net#@127.0.0.1",
+        ],
+        cb,
+    );
     run_targets(&app, &targets, allowed_ip, true).await;
     // The canonical spellings still bounce, so the refusals above are the spelling's fault.
     let ok = owned(&[
