@@ -1,5 +1,6 @@
 //! What the fuzz targets share: the secrets, the relay configuration, state makers that
-//! sign any bytes, and a hand-written model of the allowlist to check answers against.
+//! sign any bytes, and the hand-written model of the allowlist (from
+//! `authrelay-test-support`, which the API tests use too) to check answers against.
 
 use std::sync::LazyLock;
 
@@ -8,10 +9,9 @@ use authrelay_client::authjs::{self, AuthJsClaims, AuthJsKey};
 use authrelay_client::keyring::Keyring;
 use authrelay_client::native::NativeKey;
 use authrelay_client::Secret;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use authrelay_test_support::{printable, sign_native_raw};
+/// The allowlist the relay is configured with, and its model by hand.
+pub use authrelay_test_support::{allowed, ALLOWED};
 
 /// The newest secret (what seeds are signed with).
 pub const SECRET: &str = "fuzz-secret-0123456789abcdef0123456789";
@@ -19,9 +19,6 @@ pub const SECRET: &str = "fuzz-secret-0123456789abcdef0123456789";
 pub const OLD_SECRET: &str = "fuzz-old-secret-0123456789abcdef012345";
 /// The relay's public URL.
 pub const PUBLIC_URL: &str = "https://auth.example.test/api/auth";
-/// The allowlist; [`allowed`] is the same, by hand.
-pub const ALLOWED: &str =
-    "https://*.preview.example.com,https://app.example.com,http://localhost:*";
 /// The clock the fuzz targets run at.
 pub const NOW: u64 = 1_800_000_000;
 
@@ -56,24 +53,7 @@ pub static AUTHJS_KEYS: LazyLock<Vec<AuthJsKey>> = LazyLock::new(|| KEYRING.auth
 /// A native state around any target bytes, signed by hand from the format spec with
 /// [`SECRET`], issued at `iat`, valid for `ttl` seconds.
 pub fn native_state(target: &[u8], iat: u64, ttl: u64) -> String {
-    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"authrelay"), SECRET.as_bytes());
-    let mut mac_key = [0u8; 32];
-    let mut kid = [0u8; 4];
-    hk.expand(b"authrelay native state v1 mac key", &mut mac_key)
-        .unwrap();
-    hk.expand(b"authrelay native state v1 key id", &mut kid)
-        .unwrap();
-    let mut body = vec![1u8];
-    body.extend_from_slice(&kid);
-    body.extend_from_slice(&iat.to_be_bytes());
-    body.extend_from_slice(&iat.saturating_add(ttl).to_be_bytes());
-    body.extend_from_slice(&[3u8; 16]);
-    body.extend_from_slice(target);
-    let mut mac = Hmac::<Sha256>::new_from_slice(&mac_key).unwrap();
-    mac.update(b"authrelay-state-v1\0");
-    mac.update(&body);
-    body.extend_from_slice(&mac.finalize().into_bytes());
-    URL_SAFE_NO_PAD.encode(body)
+    sign_native_raw(SECRET, target, iat, ttl)
 }
 
 /// An Auth.js state with any origin, made deterministically (fixed IV and random fields).
@@ -90,28 +70,8 @@ pub fn authjs_state(origin: &str, iat: u64, ttl: u64) -> String {
     authjs::encrypt_with_iv(&AUTHJS_KEYS[0], &json, [7; 16])
 }
 
-/// [`ALLOWED`], by hand, independently of the relay's rules.
-pub fn allowed(url: &url::Url) -> bool {
-    let host = url.host_str().unwrap_or("");
-    let labels: Vec<&str> = host.split('.').collect();
-    match url.scheme() {
-        "https" => {
-            url.port().is_none()
-                && (host == "app.example.com"
-                    || (labels.len() == 4
-                        && !labels[0].is_empty()
-                        && labels[1..] == ["preview", "example", "com"]))
-        }
-        "http" => host == "localhost",
-        _ => false,
-    }
-}
-
 /// Asserts a string is fit for a `Location` header or a form action: printable ASCII
 /// with no CR, LF, NUL or anything below 0x21, and no DEL.
 pub fn assert_printable(s: &str) {
-    assert!(
-        s.bytes().all(|b| (0x21..0x7f).contains(&b)),
-        "unprintable byte in {s:?}"
-    );
+    assert!(printable(s.as_bytes()), "unprintable byte in {s:?}");
 }

@@ -60,7 +60,7 @@ async fn a_provider_error_is_forwarded_to_the_preview() {
 #[tokio::test]
 async fn a_state_signed_with_the_older_secret_still_bounces_during_rotation() {
     let app = spawn_app().await;
-    let state = native_state_with(OLD_SECRET, PREVIEW_CALLBACK, now(), 600);
+    let state = native_state_by(OLD_SECRET, PREVIEW_CALLBACK);
     let r = app
         .get_callback("github", &format!("code=x&state={state}"))
         .await;

@@ -53,15 +53,11 @@ async fn a_post_that_is_not_a_form_is_refused_with_415() {
 async fn a_body_over_the_limit_is_refused_with_413() {
     let app = spawn_app().await;
     let body = format!("state=x&pad={}", "a".repeat(64 * 1024));
-    let r = app
-        .client
-        .post(app.callback_url("apple"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = send(
+        app.callback_post("apple", body)
+            .header("Accept", "application/json"),
+    )
+    .await;
     assert_refused_json(r, 413, "body_too_large").await;
 }
 
@@ -69,14 +65,13 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 async fn a_state_in_both_query_and_body_is_refused() {
     let app = spawn_app().await;
     let state = native_state("https://pr-7.preview.example.com/api/auth/callback/apple");
-    let r = app
-        .client
-        .post(format!("{}?state={state}", app.callback_url("apple")))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .body(format!("code=x&state={state}"))
-        .send()
-        .await
-        .unwrap();
+    let r = send(
+        app.post_form_to(
+            format!("{}?state={state}", app.callback_url("apple")),
+            format!("code=x&state={state}"),
+        )
+        .header("Accept", "application/json"),
+    )
+    .await;
     assert_refused_json(r, 400, "state_duplicated").await;
 }

@@ -40,9 +40,7 @@ async fn metrics_count_bounces_by_outcome_reason_provider_and_format() {
 
 #[tokio::test]
 async fn with_a_metrics_port_metrics_are_served_there_and_only_there() {
-    let mut env = default_env();
-    env.insert("METRICS_PORT".into(), "0".into());
-    let app = spawn_app_with(env).await;
+    let app = spawn_app_with(env_with(&[("METRICS_PORT", "0")])).await;
     let metrics_port = app.metrics_port.expect("a metrics listener");
     assert_ne!(metrics_port, app.port);
     assert_eq!(app.get("/metrics").await.status().as_u16(), 404);

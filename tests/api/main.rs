@@ -7,6 +7,7 @@ mod form_post;
 mod health;
 mod helpers;
 mod hostile_targets;
+mod invariants;
 mod multi_app;
 mod refusals;
 mod rotation;

@@ -1,15 +1,13 @@
 //! One relay, several apps: isolation by base path, secret and allowlist; SIGHUP reload.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use authrelay::config::ConfigError;
 use authrelay::service::Apps;
-use authrelay::startup::Application;
 
 use crate::helpers::*;
 
@@ -22,29 +20,29 @@ const WEB_TARGET: &str = "https://web-pr-1.preview.example.com/web/api/auth/call
 const ADMIN_TARGET: &str = "https://admin-pr-1.preview.example.com/admin/auth/callback/github";
 const DOCS_TARGET: &str = "https://docs-pr-1.preview.example.com/docs/auth/callback/github";
 
-fn web_and_admin() -> String {
-    r#"
-[[apps]]
-name = "web"
-base_path = "/web/api/auth"
-secret_env = ["WEB_SECRET_NEW", "WEB_SECRET_OLD"]
-allowed_origins = ["https://web-*.preview.example.com"]
+/// One `[[apps]]` table: the app `name` under `base_path`, its secrets in the variables
+/// `secret_env` (newest first), its previews at `https://{name}-*.preview.example.com`.
+fn app_table(name: &str, base_path: &str, secret_env: &[&str]) -> String {
+    format!(
+        "[[apps]]\nname = \"{name}\"\nbase_path = \"{base_path}\"\nsecret_env = {secret_env:?}\n\
+         allowed_origins = [\"https://{name}-*.preview.example.com\"]\n\n"
+    )
+}
 
-[[apps]]
-name = "admin"
-base_path = "/admin/auth"
-secret_env = ["ADMIN_SECRET"]
-allowed_origins = ["https://admin-*.preview.example.com"]
-"#
-    .to_owned()
+fn web() -> String {
+    app_table(
+        "web",
+        "/web/api/auth",
+        &["WEB_SECRET_NEW", "WEB_SECRET_OLD"],
+    )
+}
+
+fn web_and_admin() -> String {
+    web() + &app_table("admin", "/admin/auth", &["ADMIN_SECRET"])
 }
 
 fn web_and_docs() -> String {
-    web_and_admin()
-        .replace("\"admin\"", "\"docs\"")
-        .replace("/admin/auth", "/docs/auth")
-        .replace("ADMIN_SECRET", "DOCS_SECRET")
-        .replace("admin-*", "docs-*")
+    web() + &app_table("docs", "/docs/auth", &["DOCS_SECRET"])
 }
 
 fn secret_vars() -> [(&'static str, &'static str); 4] {
@@ -56,135 +54,94 @@ fn secret_vars() -> [(&'static str, &'static str); 4] {
     ]
 }
 
-fn load(text: &str) -> Apps {
-    let env: HashMap<String, String> = [
+/// What every app shares: the relay's public URL and where it listens.
+fn listen_vars(port: &str) -> [(&str, &str); 3] {
+    [
         ("AUTH_URL", "https://auth.example.test"),
         ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
+        ("PORT", port),
     ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+}
+
+fn load(text: &str) -> Apps {
     let lookup = |name: &str| -> Result<Option<String>, ConfigError> {
         Ok(secret_vars()
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned()))
     };
-    Apps::from_file(Path::new("apps.toml"), text, env, &lookup).expect("valid apps")
-}
-
-async fn spawn(text: &str) -> (TestApp, authrelay::startup::Reloader) {
-    let app = Application::build_apps(load(text)).unwrap();
-    let port = app.port();
-    let reloader = app.reloader();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    (
-        TestApp {
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            metrics_port: None,
-            client,
-        },
-        reloader,
+    Apps::from_file(
+        Path::new("apps.toml"),
+        text,
+        vars(&listen_vars("0")),
+        &lookup,
     )
+    .expect("valid apps")
 }
 
+/// A callback under `base` with `state`, asking for JSON.
 async fn call(app: &TestApp, base: &str, state: &str) -> reqwest::Response {
-    app.client
-        .get(format!(
-            "{}{base}/callback/github?code=c&state={}",
-            app.address,
-            enc(state)
-        ))
-        .header("Accept", "application/json")
-        .send()
+    app.get_json(&format!(
+        "{base}/callback/github?code=c&state={}",
+        enc(state)
+    ))
+    .await
+}
+
+/// The status of [`call`].
+async fn status(app: &TestApp, base: &str, state: &str) -> u16 {
+    call(app, base, state).await.status().as_u16()
+}
+
+async fn generation(app: &TestApp) -> u64 {
+    app.get("/readyz")
         .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["generation"]
+        .as_u64()
         .unwrap()
 }
 
 #[tokio::test]
 async fn each_apps_previews_bounce_through_their_own_base_path() {
-    let (app, _) = spawn(&web_and_admin()).await;
-    let r = call(
-        &app,
-        "/web/api/auth",
-        &native_state_with(WEB_NEW, WEB_TARGET, now(), 600),
-    )
-    .await;
+    let (app, _) = spawn_apps(load(&web_and_admin())).await;
+    let r = call(&app, "/web/api/auth", &native_state_by(WEB_NEW, WEB_TARGET)).await;
     assert_eq!(r.status().as_u16(), 302);
     assert!(location(&r).starts_with(WEB_TARGET));
-    let r = call(
-        &app,
-        "/admin/auth",
-        &authjs_state_with(ADMIN, ADMIN_TARGET, now(), 900),
-    )
-    .await;
+    let r = call(&app, "/admin/auth", &authjs_state_by(ADMIN, ADMIN_TARGET)).await;
     assert_eq!(r.status().as_u16(), 302);
     assert!(location(&r).starts_with(ADMIN_TARGET));
     // The environment-only base path is not served by a file configuration.
-    let r = call(
-        &app,
-        "/api/auth",
-        &native_state_with(WEB_NEW, WEB_TARGET, now(), 600),
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 404);
+    let state = native_state_by(WEB_NEW, WEB_TARGET);
+    assert_eq!(status(&app, "/api/auth", &state).await, 404);
 }
 
 #[tokio::test]
 async fn one_apps_state_or_target_is_refused_on_another_apps_path() {
-    let (app, _) = spawn(&web_and_admin()).await;
+    let (app, _) = spawn_apps(load(&web_and_admin())).await;
     // Minted with web's secret, sent to admin's callback.
-    let admin_target_web_secret = native_state_with(
+    let admin_target_web_secret = native_state_by(
         WEB_NEW,
-        ADMIN_TARGET
-            .replace("/admin/auth", "/web/api/auth")
-            .as_str(),
-        now(),
-        600,
+        &ADMIN_TARGET.replace("/admin/auth", "/web/api/auth"),
     );
-    let r = call(&app, "/admin/auth", &admin_target_web_secret).await;
-    assert_refused_json(r, 403, "state_other_app").await;
-    let r = call(
-        &app,
-        "/admin/auth",
-        &authjs_state_with(WEB_OLD, ADMIN_TARGET, now(), 900),
-    )
-    .await;
-    assert_refused_json(r, 403, "state_other_app").await;
-    // Admin's own secret, but a target on web's allowlist.
-    let r = call(
-        &app,
-        "/admin/auth",
-        &authjs_state_with(ADMIN, WEB_TARGET, now(), 900),
-    )
-    .await;
-    assert_refused_json(r, 403, "target_not_allowed").await;
-    // A secret no app has is still plain state_invalid.
-    let r = call(
-        &app,
-        "/admin/auth",
-        &native_state_with(DOCS, ADMIN_TARGET, now(), 600),
-    )
-    .await;
-    assert_refused_json(r, 403, "state_invalid").await;
+    for (state, code) in [
+        (admin_target_web_secret.clone(), "state_other_app"),
+        (authjs_state_by(WEB_OLD, ADMIN_TARGET), "state_other_app"),
+        // Admin's own secret, but a target on web's allowlist.
+        (authjs_state_by(ADMIN, WEB_TARGET), "target_not_allowed"),
+        // A secret no app has is still plain state_invalid.
+        (native_state_by(DOCS, ADMIN_TARGET), "state_invalid"),
+    ] {
+        assert_refused_json(call(&app, "/admin/auth", &state).await, 403, code).await;
+    }
     // The refusal page names the app it was for.
     let html = app
-        .client
-        .get(format!(
-            "{}/admin/auth/callback/github?state={}",
-            app.address,
+        .get(&format!(
+            "/admin/auth/callback/github?state={}",
             enc(&admin_target_web_secret)
         ))
-        .send()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -193,42 +150,29 @@ async fn one_apps_state_or_target_is_refused_on_another_apps_path() {
 
 #[tokio::test]
 async fn each_app_rotates_its_own_secrets() {
-    let (app, _) = spawn(&web_and_admin()).await;
+    let (app, _) = spawn_apps(load(&web_and_admin())).await;
     for secret in [WEB_NEW, WEB_OLD] {
-        let r = call(
-            &app,
-            "/web/api/auth",
-            &native_state_with(secret, WEB_TARGET, now(), 600),
-        )
-        .await;
-        assert_eq!(r.status().as_u16(), 302);
+        let state = native_state_by(secret, WEB_TARGET);
+        assert_eq!(status(&app, "/web/api/auth", &state).await, 302);
     }
     // web's old secret is not admin's.
-    let target = ADMIN_TARGET;
-    let r = call(
-        &app,
-        "/admin/auth",
-        &authjs_state_with(WEB_OLD, target, now(), 900),
-    )
-    .await;
+    let r = call(&app, "/admin/auth", &authjs_state_by(WEB_OLD, ADMIN_TARGET)).await;
     assert_refused_json(r, 403, "state_other_app").await;
 }
 
 #[tokio::test]
 async fn a_reload_under_concurrent_requests_fails_none_of_them() {
-    let (app, reloader) = spawn(&web_and_admin()).await;
-    let app = Arc::new(app);
+    let (app, reloader) = spawn_apps(load(&web_and_admin())).await;
     let failures = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let state = native_state_with(WEB_NEW, WEB_TARGET, now(), 600);
+    let state = native_state_by(WEB_NEW, WEB_TARGET);
     let mut workers = Vec::new();
     for _ in 0..4 {
         let (app, failures, done, state) =
             (app.clone(), failures.clone(), done.clone(), state.clone());
         workers.push(tokio::spawn(async move {
             for _ in 0..150 {
-                let r = call(&app, "/web/api/auth", &state).await;
-                if r.status().as_u16() != 302 {
+                if status(&app, "/web/api/auth", &state).await != 302 {
                     failures.fetch_add(1, Ordering::SeqCst);
                 }
                 done.fetch_add(1, Ordering::SeqCst);
@@ -249,8 +193,7 @@ async fn a_reload_under_concurrent_requests_fails_none_of_them() {
     }
     assert_eq!(done.load(Ordering::SeqCst), 600);
     assert_eq!(failures.load(Ordering::SeqCst), 0);
-    let ready: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
-    assert_eq!(ready["generation"], 11);
+    assert_eq!(generation(&app).await, 11);
 }
 
 fn write(path: &Path, text: &str) {
@@ -260,19 +203,20 @@ fn write(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-async fn generation(client: &reqwest::Client, base: &str) -> u64 {
-    let r = client.get(format!("{base}/readyz")).send().await.unwrap();
-    r.json::<serde_json::Value>().await.unwrap()["generation"]
-        .as_u64()
-        .unwrap()
-}
-
-async fn wait_generation(client: &reqwest::Client, base: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while generation(client, base).await != want {
-        assert!(Instant::now() < deadline, "generation {want} not reached");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn wait_generation(app: &TestApp, want: u64) {
+    wait_until(
+        Duration::from_secs(10),
+        "generation not reached",
+        || async {
+            let seen = generation(app).await;
+            if seen == want {
+                Ok(())
+            } else {
+                Err(format!("{seen}, not {want}"))
+            }
+        },
+    )
+    .await;
 }
 
 fn free_port() -> u16 {
@@ -295,33 +239,26 @@ async fn sighup_adds_and_removes_apps_and_a_broken_file_keeps_the_old_configurat
         .arg(&file)
         .env_clear()
         .envs(secret_vars())
-        .envs([
-            ("AUTH_URL", "https://auth.example.test"),
-            ("HOST", "127.0.0.1"),
-            ("PORT", &port.to_string()),
-            ("LOG_FORMAT", "json"),
-        ])
+        .envs(listen_vars(&port.to_string()))
+        .env("LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the relay did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let app = TestApp {
-        address: base.clone(),
-        port,
-        metrics_port: None,
-        client: client.clone(),
-    };
+    let app = TestApp::at(port, None);
+    wait_until(
+        Duration::from_secs(20),
+        "the relay did not start",
+        || async {
+            app.client
+                .get(format!("{}/healthz", app.address))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+    )
+    .await;
     let hup = || {
         let ok = Command::new("kill")
             .args(["-HUP", &child.id().to_string()])
@@ -330,28 +267,18 @@ async fn sighup_adds_and_removes_apps_and_a_broken_file_keeps_the_old_configurat
             .success();
         assert!(ok);
     };
-    let web_state = native_state_with(WEB_NEW, WEB_TARGET, now(), 600);
-    let docs_state = native_state_with(DOCS, DOCS_TARGET, now(), 600);
-    let admin_state = native_state_with(ADMIN, ADMIN_TARGET, now(), 600);
+    let web_state = native_state_by(WEB_NEW, WEB_TARGET);
+    let docs_state = native_state_by(DOCS, DOCS_TARGET);
+    let admin_state = native_state_by(ADMIN, ADMIN_TARGET);
 
     // Requests keep flowing to web during both reloads.
     let flowing = {
-        let app = TestApp {
-            address: base.clone(),
-            port,
-            metrics_port: None,
-            client: client.clone(),
-        };
+        let app = app.clone();
         let web_state = web_state.clone();
         tokio::spawn(async move {
             let mut bad = 0;
             for _ in 0..300 {
-                if call(&app, "/web/api/auth", &web_state)
-                    .await
-                    .status()
-                    .as_u16()
-                    != 302
-                {
+                if status(&app, "/web/api/auth", &web_state).await != 302 {
                     bad += 1;
                 }
             }
@@ -359,70 +286,34 @@ async fn sighup_adds_and_removes_apps_and_a_broken_file_keeps_the_old_configurat
         })
     };
 
-    assert_eq!(
-        call(&app, "/admin/auth", &admin_state)
-            .await
-            .status()
-            .as_u16(),
-        302
-    );
-    assert_eq!(
-        call(&app, "/docs/auth", &docs_state)
-            .await
-            .status()
-            .as_u16(),
-        404
-    );
+    assert_eq!(status(&app, "/admin/auth", &admin_state).await, 302);
+    assert_eq!(status(&app, "/docs/auth", &docs_state).await, 404);
     write(&file, &web_and_docs());
     hup();
-    wait_generation(&client, &base, 2).await;
-    assert_eq!(
-        call(&app, "/docs/auth", &docs_state)
-            .await
-            .status()
-            .as_u16(),
-        302
-    );
-    assert_eq!(
-        call(&app, "/admin/auth", &admin_state)
-            .await
-            .status()
-            .as_u16(),
-        404
-    );
+    wait_generation(&app, 2).await;
+    assert_eq!(status(&app, "/docs/auth", &docs_state).await, 302);
+    assert_eq!(status(&app, "/admin/auth", &admin_state).await, 404);
 
     write(
         &file,
         "[[apps]]\nname = \"web\"\nbase_path = \"/web\"\nsecret_env = [\"NOPE\"]\n",
     );
     hup();
-    let metrics_deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = client
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if text.contains(r#"authrelay_config_reloads_total{result="error"} 1"#) {
-            break;
-        }
-        assert!(
-            Instant::now() < metrics_deadline,
-            "the failed reload was not counted: {text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(generation(&client, &base).await, 2);
-    assert_eq!(
-        call(&app, "/docs/auth", &docs_state)
-            .await
-            .status()
-            .as_u16(),
-        302
-    );
+    wait_until(
+        Duration::from_secs(10),
+        "the failed reload was not counted",
+        || async {
+            let text = app.get("/metrics").await.text().await.unwrap();
+            if text.contains(r#"authrelay_config_reloads_total{result="error"} 1"#) {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    )
+    .await;
+    assert_eq!(generation(&app).await, 2);
+    assert_eq!(status(&app, "/docs/auth", &docs_state).await, 302);
 
     let bad = flowing.await.unwrap();
     child.kill().ok();

@@ -146,14 +146,10 @@ async fn each_refusal_reason_gives_its_status_and_code() {
 
 #[tokio::test]
 async fn a_target_on_the_request_host_is_refused_as_the_relay_itself() {
-    let app = spawn_app_with({
-        let mut env = default_env();
-        env.insert(
-            "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS".into(),
-            "http://127.0.0.1:*".into(),
-        );
-        env
-    })
+    let app = spawn_app_with(env_with(&[(
+        "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+        "http://127.0.0.1:*",
+    )]))
     .await;
     let target = format!("http://127.0.0.1:{}/api/auth/callback/github", app.port);
     let r = app
@@ -180,58 +176,40 @@ async fn unknown_paths_and_methods_are_refused_cleanly() {
 /// A target that merely shares a host with what a client claims in forwarding headers.
 const PREVIEW_HOST: &str = "pr-42.preview.example.com";
 
+/// A callback with `state` asking for JSON, from a client that claims `X-Forwarded-Host`.
+async fn forwarded_json(app: &TestApp, state: &str, host: &str) -> reqwest::Response {
+    send(
+        app.callback_get("github", &format!("code=x&state={state}"))
+            .header("Accept", "application/json")
+            .header("X-Forwarded-Host", host),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_spoofed_forwarded_host_changes_nothing_without_auth_trust_host() {
     let app = spawn_app().await;
     let state = native_state(PREVIEW_CALLBACK);
-    let r = app
-        .client
-        .get(format!(
-            "{}?code=x&state={state}",
-            app.callback_url("github")
-        ))
-        .header("X-Forwarded-Host", PREVIEW_HOST)
-        .header("X-Forwarded-Proto", "https")
-        .header("Forwarded", format!("host={PREVIEW_HOST};proto=https"))
-        .send()
-        .await
-        .unwrap();
+    let r = send(
+        app.callback_get("github", &format!("code=x&state={state}"))
+            .header("X-Forwarded-Host", PREVIEW_HOST)
+            .header("X-Forwarded-Proto", "https")
+            .header("Forwarded", format!("host={PREVIEW_HOST};proto=https")),
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 302, "the header is ignored");
     assert!(location(&r).starts_with(PREVIEW_CALLBACK));
 
     // A spoofed host can never make an off-list target look like the relay's own origin
     // and so pass: it can only ever add refusals.
     let evil = native_state("https://evil.example.net/api/auth/callback/github");
-    let r = app
-        .client
-        .get(format!(
-            "{}?code=x&state={evil}",
-            app.callback_url("github")
-        ))
-        .header("Accept", "application/json")
-        .header("X-Forwarded-Host", "evil.example.net")
-        .send()
-        .await
-        .unwrap();
+    let r = forwarded_json(&app, &evil, "evil.example.net").await;
     assert_refused_json(r, 403, "target_not_allowed").await;
 }
 
 #[tokio::test]
 async fn with_auth_trust_host_the_forwarded_host_is_the_relay_itself() {
-    let mut env = default_env();
-    env.insert("AUTH_TRUST_HOST".into(), "true".into());
-    let app = spawn_app_with(env).await;
-    let state = native_state(PREVIEW_CALLBACK);
-    let r = app
-        .client
-        .get(format!(
-            "{}?code=x&state={state}",
-            app.callback_url("github")
-        ))
-        .header("Accept", "application/json")
-        .header("X-Forwarded-Host", PREVIEW_HOST)
-        .send()
-        .await
-        .unwrap();
+    let app = spawn_app_with(env_with(&[("AUTH_TRUST_HOST", "true")])).await;
+    let r = forwarded_json(&app, &native_state(PREVIEW_CALLBACK), PREVIEW_HOST).await;
     assert_refused_json(r, 403, "target_is_relay").await;
 }

@@ -26,8 +26,8 @@ async fn status(app: &TestApp, state: &str) -> u16 {
 async fn a_secret_is_rotated_without_refusing_a_single_sign_in() {
     let states = |secret: &str| {
         [
-            native_state_with(secret, PREVIEW_CALLBACK, now(), 600),
-            authjs_state_with(secret, PREVIEW_CALLBACK, now(), 900),
+            native_state_by(secret, PREVIEW_CALLBACK),
+            authjs_state_by(secret, PREVIEW_CALLBACK),
         ]
     };
     let (old, new) = (states(OLD), states(NEW));
