@@ -360,8 +360,12 @@ def markdown(res):
         "authjs": ("Auth.js stable (@auth/express)", "Auth.js"),
         "ceiling-native": ("bare actix-web 302", "(native URL)"),
         "ceiling-authjs": ("bare actix-web 302", "(Auth.js URL)"),
+        "baseline-native": ("authrelay, baseline binary", "native"),
+        "baseline-authjs": ("authrelay, baseline binary", "Auth.js"),
     }
     for name, (server, state) in labels.items():
+        if name not in s:
+            continue
         v = s[name]
         rss = res["peak_rss_mb"][name.split("-")[0] if name != "authjs" else "authjs"]
         lines.append(
@@ -379,6 +383,14 @@ def markdown(res):
         f"| authrelay (Auth.js state) / ceiling | {r['authjs_vs_ceiling'] * 100:.0f} % |",
         f"| p99 authrelay (native) / ceiling | {r['p99_native_vs_ceiling']:.2f}× |",
         f"| p99 authrelay (Auth.js state) / ceiling | {r['p99_authjs_vs_ceiling']:.2f}× |",
+    ]
+    for f, state in (("native", "native"), ("authjs", "Auth.js state")):
+        if f"{f}_cpu_vs_baseline" in r:
+            lines += [
+                f"| server CPU per request, authrelay / baseline ({state}) | {r[f'{f}_cpu_vs_baseline']:.3f} |",
+                f"| req/s, authrelay / baseline ({state}) | {r[f'{f}_rps_vs_baseline']:.3f} |",
+            ]
+    lines += [
         "",
         f"- ready (process start to `/readyz` 200), median of {res['ready']['starts']}: "
         f"{res['ready']['median_ms']:.1f} ms (min {res['ready']['min_ms']:.1f}, max {res['ready']['max_ms']:.1f})",
@@ -439,6 +451,8 @@ def main():
     ap.add_argument("--duration", type=int, help="seconds per wrk run")
     ap.add_argument("--soak", type=int, help="requests in the soak run")
     ap.add_argument("--ready-starts", type=int)
+    ap.add_argument("--baseline", help="another authrelay binary (an earlier commit's), "
+                    "measured in the same runs as --relay, interleaved with it")
     args = ap.parse_args()
 
     quick = args.quick
@@ -465,6 +479,8 @@ def main():
     res["state_lengths"] = {f: len(s) for f, s in states.items()}
 
     ports = {"relay": free_port(), "authjs": free_port(), "ceiling": free_port()}
+    if args.baseline:
+        ports["baseline"] = free_port()
     procs = {
         "relay": spawn([args.relay, "serve"], relay_env(secret, ports["relay"]), out / "relay.log"),
         "authjs": spawn(
@@ -475,6 +491,10 @@ def main():
         "ceiling": spawn([args.ceiling], {"HOST": LOOPBACK, "PORT": str(ports["ceiling"])},
                          out / "ceiling.log"),
     }
+    if args.baseline:
+        procs["baseline"] = spawn([args.baseline, "serve"], relay_env(secret, ports["baseline"]),
+                                  out / "baseline.log")
+        wait_ready(ports["baseline"], "/readyz", procs["baseline"])
     wait_ready(ports["relay"], "/readyz", procs["relay"])
     wait_ready(ports["authjs"], "/api/auth/providers", procs["authjs"])
     wait_ready(ports["ceiling"], "/", procs["ceiling"])
@@ -486,6 +506,9 @@ def main():
         "ceiling-native": ("ceiling", paths["native"]),
         "ceiling-authjs": ("ceiling", paths["authjs"]),
     }
+    if args.baseline:
+        configs["baseline-native"] = ("baseline", paths["native"])
+        configs["baseline-authjs"] = ("baseline", paths["authjs"])
     res["checks"] = {
         name: curl_check(name, ports[server], path, TARGET + "?")
         for name, (server, path) in configs.items() if not name.startswith("ceiling")
@@ -526,6 +549,11 @@ def main():
         "p99_native_vs_ceiling": s["relay-native"]["p99_ms"] / s["ceiling-native"]["p99_ms"],
         "p99_authjs_vs_ceiling": s["relay-authjs"]["p99_ms"] / s["ceiling-authjs"]["p99_ms"],
     }
+    if args.baseline:
+        for f in ("native", "authjs"):
+            r, b = s[f"relay-{f}"], s[f"baseline-{f}"]
+            res["ratios"][f"{f}_cpu_vs_baseline"] = r["cpu_us_per_req"] / b["cpu_us_per_req"]
+            res["ratios"][f"{f}_rps_vs_baseline"] = r["rps"] / b["rps"]
 
     log(f"readiness: {ready_starts} starts")
     res["ready"] = measure_ready(args.relay, secret, ready_starts, out / "ready-relay.log")

@@ -5,7 +5,9 @@
 //! configuration. Status, the headers that matter and the body must be equal.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authrelay::config::Config;
 use authrelay::startup::Application;
@@ -15,7 +17,8 @@ use authrelay_client::target::Target;
 use authrelay_client::Secret;
 use authrelay_vercel::{handle, Relay, PATH_PARAM};
 use http_body_util::Full;
-use hyper::body::Bytes;
+use hyper::body::{Bytes, Frame};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const SECRET: &str = "vercel-test-secret-0123456789abcdef0";
 const OLD_SECRET: &str = "vercel-test-old-secret-0123456789abc";
@@ -149,6 +152,16 @@ impl Both {
     }
 
     async fn adapter_with(&self, relay: &Relay, req: &Req<'_>) -> Seen {
+        let body = Full::new(Bytes::from(req.body.clone()));
+        self.adapter_body(relay, req, body).await
+    }
+
+    /// The adapter's answer to `req` with `body` in place of `req.body`.
+    async fn adapter_body<B>(&self, relay: &Relay, req: &Req<'_>, body: B) -> Seen
+    where
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let mut b = hyper::Request::builder()
             .method(req.method)
             .uri(req.target.as_str());
@@ -162,11 +175,7 @@ impl Both {
         for (k, v) in &req.headers {
             b = b.header(*k, v.as_str());
         }
-        let r = handle(
-            relay,
-            b.body(Full::new(Bytes::from(req.body.clone()))).unwrap(),
-        )
-        .await;
+        let r = handle(relay, b.body(body).unwrap()).await;
         Seen {
             status: r.status().as_u16(),
             headers: COMPARED
@@ -459,4 +468,192 @@ async fn a_misconfigured_deployment_answers_503_configuration_error() {
         assert_eq!(header(&seen, "content-type"), Some("application/json"));
         assert_eq!(header(&seen, "cache-control"), Some("no-store"));
     }
+}
+
+/// A body whose framing breaks: the connection is cut mid-body.
+struct Broken;
+
+impl hyper::body::Body for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other("connection cut mid-body"))))
+    }
+}
+
+/// A body that sends its first bytes and then nothing more.
+struct Stalled {
+    sent: bool,
+}
+
+impl hyper::body::Body for Stalled {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if self.sent {
+            return Poll::Pending;
+        }
+        self.sent = true;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"state=")))))
+    }
+}
+
+/// Writes `request` to the service on a raw connection and reads the answer until the
+/// service closes the connection; returns the status and the body.
+async fn raw_service(port: u16, request: &str, limit: Duration) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the relay accepts");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(limit, stream.read_to_end(&mut answer))
+        .await
+        .expect("the relay answers and closes within the limit")
+        .expect("the connection reads cleanly");
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("an HTTP status line");
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_owned())
+}
+
+/// The names of the metric families in a Prometheus text answer.
+fn metric_families(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_and_method_answers_alike() {
+    let both = Both::start().await;
+    let state = native_state(SECRET, PREVIEW);
+    let paths = [
+        format!("/api/auth/callback/github?code=c&state={state}"),
+        "/api/auth/callback/github".to_owned(),
+        "/api/auth/callback/".to_owned(),
+        "/api/auth/callback/github/more".to_owned(),
+        "/healthz".to_owned(),
+        "/readyz".to_owned(),
+        "/metrics".to_owned(),
+        "/healthz/".to_owned(),
+        "/nowhere".to_owned(),
+    ];
+    let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+    let mut seen = 0;
+    for path in &paths {
+        for method in methods {
+            for accept in ["text/html", "application/json"] {
+                let mut req = Req::get(path.clone()).header("accept", accept);
+                req.method = method;
+                if path == "/metrics" && method == "GET" {
+                    // Two relays count different requests: the same families, not the
+                    // same numbers.
+                    let (a, s) = (both.adapter(&req).await, both.service(&req).await);
+                    assert_eq!((a.status, &a.headers), (s.status, &s.headers));
+                    assert_eq!(a.status, 200);
+                    assert_eq!(metric_families(&a.body), metric_families(&s.body));
+                    assert!(metric_families(&a.body).contains(&"authrelay_bounces"));
+                } else {
+                    both.same(req).await;
+                }
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, paths.len() * methods.len() * 2);
+    // HEAD is GET without a body, for health checks too.
+    let mut head = Req::get("/healthz".to_owned());
+    head.method = "HEAD";
+    assert_eq!(both.same(head).await.status, 200);
+    let mut head = Req::get("/readyz".to_owned());
+    head.method = "HEAD";
+    assert_eq!(both.same(head).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_broken_body_is_params_malformed_on_both() {
+    let both = Both::start().await;
+    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
+        .header("accept", "application/json");
+    let adapter = both.adapter_body(&both.relay, &req, Broken).await;
+    let (status, body) = raw_service(
+        both.port,
+        "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\n\r\nzz\r\nstate=x\r\n0\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        (adapter.status, adapter.body.as_str()),
+        (status, body.as_str())
+    );
+    assert_eq!(adapter.status, 400);
+    let json: serde_json::Value = serde_json::from_str(&adapter.body).unwrap();
+    assert_eq!(json["error"], "params_malformed");
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_cut_off_alike() {
+    let both = Both::start().await;
+    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
+        .header("accept", "application/json");
+    let limit = authrelay::request::BODY_TIMEOUT + Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let (adapter, (status, body)) = tokio::join!(
+        both.adapter_body(&both.relay, &req, Stalled { sent: false }),
+        raw_service(
+            both.port,
+            "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: 100\r\n\r\nstate=",
+            limit,
+        )
+    );
+    assert!(started.elapsed() >= authrelay::request::BODY_TIMEOUT - Duration::from_secs(1));
+    assert_eq!(
+        (adapter.status, adapter.body.as_str()),
+        (status, body.as_str())
+    );
+    assert_eq!(adapter.status, 400);
+    let json: serde_json::Value = serde_json::from_str(&adapter.body).unwrap();
+    assert_eq!(json["error"], "params_malformed");
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_refused_unread_alike() {
+    let both = Both::start().await;
+    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
+        .header("accept", "application/json")
+        .header("content-length", "1000000");
+    // The adapter is handed a body that never arrives: it must not be read.
+    let adapter = both
+        .adapter_body(&both.relay, &req, Stalled { sent: true })
+        .await;
+    let (status, body) = raw_service(
+        both.port,
+        "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 1000000\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        (adapter.status, adapter.body.as_str()),
+        (status, body.as_str())
+    );
+    assert_eq!(adapter.status, 413);
 }
