@@ -10,10 +10,10 @@ use actix_web::{web, App, HttpServer};
 use arc_swap::ArcSwap;
 
 use crate::answer::COMMON_HEADERS;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Source};
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
-use crate::service::{Apps, Source};
+use crate::service::Apps;
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;

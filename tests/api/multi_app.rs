@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authrelay::config::apps_from_file;
 use authrelay::config::ConfigError;
 use authrelay::service::Apps;
 use authrelay::startup::Application;
@@ -71,7 +72,7 @@ fn load(text: &str) -> Apps {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned()))
     };
-    Apps::from_file(Path::new("apps.toml"), text, env, &lookup).expect("valid apps")
+    apps_from_file(Path::new("apps.toml"), text, env, &lookup).expect("valid apps")
 }
 
 async fn spawn(text: &str) -> (TestApp, authrelay::startup::Reloader) {

@@ -1,5 +1,5 @@
 //! Start-up against bad configuration, wide: every variable the relay reads
-//! (`authrelay::config::KNOWN_VARS`) set to empty, blank, garbage (control characters,
+//! (`authrelay::config::VARS`) set to empty, blank, garbage (control characters,
 //! escapes, newlines), huge, non-UTF-8 and out-of-range values, each on top of an otherwise
 //! good environment, through the real binary's `serve`.
 //!
@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authrelay::config::KNOWN_VARS;
+use authrelay::config::{VarKind, VARS};
 
 use crate::helpers::*;
 
@@ -74,12 +74,11 @@ fn max_len(var: &str) -> usize {
 }
 
 const MIB: usize = 1 << 20;
-const SECRET_VARS: [&str; 4] = [
-    "AUTH_SECRET",
-    "AUTH_SECRET_1",
-    "AUTH_SECRET_2",
-    "AUTH_SECRET_3",
-];
+
+/// The names of the variables of `kind`.
+fn names(kind: VarKind) -> impl Iterator<Item = &'static str> {
+    VARS.iter().filter(move |v| v.kind == kind).map(|v| v.name)
+}
 
 /// Garbage that stresses one-line error messages: newlines, escapes, NUL-free controls,
 /// bidi overrides, quotes.
@@ -143,7 +142,7 @@ fn common_cases(var: &'static str) -> Vec<Case> {
 
 fn table() -> Vec<Case> {
     let mut cases = Vec::new();
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         cases.extend(common_cases(var));
     }
     let mut add = |var: &'static str, what: &str, value: OsString, want: Want| {
@@ -158,7 +157,7 @@ fn table() -> Vec<Case> {
     };
 
     // Secrets.
-    for var in SECRET_VARS {
+    for var in names(VarKind::Secret) {
         add(var, "garbage", os(GARBAGE), Fails("characters long"));
         add(
             var,
@@ -603,7 +602,7 @@ fn secret_values(case: &Case) -> Vec<Vec<u8>> {
         OLD_SECRET.as_bytes().to_vec(),
         APP_SECRET.as_bytes().to_vec(),
     ];
-    if SECRET_VARS.contains(&case.var) && case.value.len() >= 8 {
+    if names(VarKind::Secret).any(|v| v == case.var) && case.value.len() >= 8 {
         // A 64-byte window is enough to see a leak of a long value.
         let v = case.value.as_bytes();
         out.push(v[..v.len().min(64)].to_vec());
@@ -704,7 +703,7 @@ fn run(case: &Case) -> Result<(), String> {
 fn every_variable_refuses_bad_values_with_one_line_naming_it() {
     let cases = table();
     // Every variable the relay reads is covered, with more than the common cases.
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         let n = cases.iter().filter(|c| c.var == var).count();
         assert!(
             n >= 10,
@@ -738,7 +737,7 @@ fn every_variable_refuses_bad_values_with_one_line_naming_it() {
 
 #[test]
 fn a_one_mebibyte_value_is_refused_by_the_kernel_before_the_relay_runs() {
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         let mut env = base_env();
         env.retain(|(k, _)| *k != var);
         env.push((var, os("x".repeat(MIB))));
