@@ -323,73 +323,59 @@ state_max_age = 300
 
     #[test]
     fn bad_files_are_refused_with_one_clear_line() {
-        let cases = [
+        // Each case is TWO with one text replaced, and the error it must give.
+        let replaced = [
+            ("/admin/auth", "/web/api/auth", "overlaps app `web`"),
+            ("/admin/auth", "/web", "overlaps app `web`"),
+            ("\"admin\"", "\"web\"", "two apps are named `web`"),
+            ("[\"B_SECRET\"]", "[]", "each app needs at least one secret"),
             (
-                TWO.replace("/admin/auth", "/web/api/auth"),
-                "overlaps app `web`",
-            ),
-            (TWO.replace("/admin/auth", "/web"), "overlaps app `web`"),
-            (
-                TWO.replace("\"admin\"", "\"web\""),
-                "two apps are named `web`",
-            ),
-            (
-                TWO.replace("[\"B_SECRET\"]", "[]"),
-                "each app needs at least one secret",
-            ),
-            (
-                TWO.replace("B_SECRET", "UNSET_SECRET"),
+                "B_SECRET",
+                "UNSET_SECRET",
                 "secret variable UNSET_SECRET is not set",
             ),
             (
-                TWO.replace("B_SECRET", "EMPTY"),
+                "B_SECRET",
+                "EMPTY",
                 "secret variable EMPTY is set but empty",
             ),
+            ("B_SECRET", "A_COPY", "shares a secret with app `web`"),
             (
-                TWO.replace("B_SECRET", "A_COPY"),
-                "shares a secret with app `web`",
-            ),
-            (
-                TWO.replace("state_max_age", "state_max_agee"),
+                "state_max_age",
+                "state_max_agee",
                 "unknown field `state_max_agee`",
             ),
             (
-                TWO.replace("state_max_age = 300", "state_max_age = 5"),
+                "state_max_age = 300",
+                "state_max_age = 5",
                 "state_max_age must be between",
             ),
             (
-                TWO.replace(
-                    "https://admin-*.preview.example.com",
-                    "https://*.vercel.app",
-                ),
+                "https://admin-*.preview.example.com",
+                "https://*.vercel.app",
                 "allowed_origins",
             ),
+            ("/admin/auth", "admin/auth", "must start with '/'"),
+            ("/admin/auth", "/admin/auth/", "no trailing '/'"),
+            ("/admin/auth", "/admin/../auth", "only plain segments"),
             (
-                TWO.replace("/admin/auth", "admin/auth"),
-                "must start with '/'",
-            ),
-            (
-                TWO.replace("/admin/auth", "/admin/auth/"),
-                "no trailing '/'",
-            ),
-            (
-                TWO.replace("/admin/auth", "/admin/../auth"),
-                "only plain segments",
-            ),
-            (
-                TWO.replace(
-                    "allowed_origins = [\"https://admin-*.preview.example.com\"]",
-                    "allowed_origins = []",
-                ),
+                "allowed_origins = [\"https://admin-*.preview.example.com\"]",
+                "allowed_origins = []",
                 "no allow-all",
             ),
-            ("apps = []".to_owned(), "has no [[apps]] table"),
             (
-                TWO.replace("\"B_SECRET\"", "\"app-b-secret pasted by mistake\""),
+                "\"B_SECRET\"",
+                "\"app-b-secret pasted by mistake\"",
                 "secret_env entry 1 is not a variable name",
             ),
-            ("[[apps]\nname=".to_owned(), "relay.toml"),
-        ];
+        ]
+        .map(|(from, to, want)| (TWO.replace(from, to), want));
+        let whole = [
+            ("apps = []", "has no [[apps]] table"),
+            ("[[apps]\nname=", "relay.toml"),
+        ]
+        .map(|(text, want)| (text.to_owned(), want));
+        let cases = replaced.into_iter().chain(whole);
         for (text, want) in cases {
             let err = load(&text).unwrap_err();
             assert!(err.contains(want), "{want}: {err}");
@@ -403,23 +389,20 @@ state_max_age = 300
 
     #[test]
     fn single_app_variables_next_to_a_file_are_refused() {
-        let mut e = env();
-        e.insert("AUTH_SECRET".into(), A.into());
-        let err = apps_from_file(Path::new("f.toml"), TWO, e, &lookup)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("AUTH_SECRET is not used"), "{err}");
-        let mut e = env();
-        e.insert(
-            "AUTH_URL".into(),
-            "https://auth.example.com/api/auth".into(),
-        );
-        let err = apps_from_file(Path::new("f.toml"), TWO, e, &lookup)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("AUTH_URL must be the relay's origin alone"),
-            "{err}"
-        );
+        for (var, value, want) in [
+            ("AUTH_SECRET", A, "AUTH_SECRET is not used"),
+            (
+                "AUTH_URL",
+                "https://auth.example.com/api/auth",
+                "AUTH_URL must be the relay's origin alone",
+            ),
+        ] {
+            let mut e = env();
+            e.insert(var.into(), value.into());
+            let err = apps_from_file(Path::new("f.toml"), TWO, e, &lookup)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err}");
+        }
     }
 }

@@ -505,94 +505,81 @@ fn config_file_cases() -> Vec<Case> {
         want,
     };
     let with = |from: &str, to: &str| GOOD_FILE.replace(from, to).into_bytes();
-    let newline_path = dir.join("a\nb.toml").into_os_string();
-    vec![
-        case(
-            "a good file",
-            file("good.toml", GOOD_FILE.as_bytes()),
-            true,
-            Starts,
-        ),
-        case(
-            "missing",
-            dir.join("missing.toml").into_os_string(),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "a directory",
-            dir.clone().into_os_string(),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "a newline in the name",
-            newline_path,
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "huge name",
-            os("x".repeat(max_len("AUTHRELAY_CONFIG"))),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "garbage",
-            file("garbage.toml", GARBAGE.as_bytes()),
-            true,
-            Fails("line"),
-        ),
-        case(
+    // Files written with these contents, on the environment of a config-file relay.
+    let files: [(&str, &str, Vec<u8>, Want); 10] = [
+        ("a good file", "good.toml", GOOD_FILE.into(), Starts),
+        ("garbage", "garbage.toml", GARBAGE.into(), Fails("line")),
+        (
             "not UTF-8",
-            file("latin1.toml", b"name = \"\xe9\"\n"),
-            true,
+            "latin1.toml",
+            b"name = \"\xe9\"\n".into(),
             Fails("cannot be read"),
         ),
-        case("empty file", file("empty.toml", b""), true, Fails("apps")),
-        case(
+        ("empty file", "empty.toml", b"".into(), Fails("apps")),
+        (
             "no apps",
-            file("noapps.toml", b"apps = []\n"),
-            true,
+            "noapps.toml",
+            b"apps = []\n".into(),
             Fails("no [[apps]]"),
         ),
-        case(
+        (
             "newline in a value",
-            file("nl.toml", &with("/api/auth", "/api\\nauth")),
-            true,
+            "nl.toml",
+            with("/api/auth", "/api\\nauth"),
             Fails("base_path"),
         ),
-        case(
+        (
             "escape sequence in a value",
-            file("esc.toml", &with("/api/auth", "/api\\u001b[31mauth")),
-            true,
+            "esc.toml",
+            with("/api/auth", "/api\\u001b[31mauth"),
             Fails("base_path"),
         ),
-        case(
+        (
             "unknown key",
-            file("unknown.toml", &with("name = ", "nmae = \"x\"\nname = ")),
-            true,
+            "unknown.toml",
+            with("name = ", "nmae = \"x\"\nname = "),
             Fails("unknown field"),
         ),
-        case(
+        (
             "public-suffix wildcard",
-            file("psl.toml", &with("*.preview.example.com", "*.com")),
-            true,
+            "psl.toml",
+            with("*.preview.example.com", "*.com"),
             Fails("yourcompany.com"),
         ),
-        case(
+        (
             "secret variable not set",
-            file("nosecret.toml", &with("APP_SECRET", "APP_SECRET_MISSING")),
-            true,
+            "nosecret.toml",
+            with("APP_SECRET", "APP_SECRET_MISSING"),
             Fails("APP_SECRET_MISSING"),
         ),
-        case(
-            "single-app variables also set",
-            file("both.toml", GOOD_FILE.as_bytes()),
-            false,
-            Fails("is not used"),
+    ];
+    // Names that are no readable file.
+    let unreadable = [
+        ("missing", dir.join("missing.toml").into_os_string()),
+        ("a directory", dir.clone().into_os_string()),
+        (
+            "a newline in the name",
+            dir.join("a\nb.toml").into_os_string(),
         ),
-    ]
+        ("huge name", os("x".repeat(max_len("AUTHRELAY_CONFIG")))),
+    ];
+    let mut cases: Vec<Case> = files
+        .into_iter()
+        .map(|(what, name, contents, want)| case(what, file(name, &contents), true, want))
+        .chain(
+            unreadable
+                .into_iter()
+                .map(|(what, value)| case(what, value, true, Fails("cannot be read"))),
+        )
+        .collect();
+    // A good file next to the single-app variables of the one-app environment.
+    cases.push(case(
+        "single-app variables also set",
+        file("both.toml", GOOD_FILE.as_bytes()),
+        false,
+        Fails("is not used"),
+    ));
+    cases
 }
 
 /// Every secret value any case uses: none may ever be printed.
