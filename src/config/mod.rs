@@ -97,11 +97,11 @@ pub struct Config {
     /// The app's name: `default` for the environment-only configuration, else the
     /// config file's `name`.
     pub name: String,
-    /// The secrets, for `inspect` and `sign`.
+    /// The secrets, newest first, with the names of their variables.
     pub secrets: Secrets,
     /// Keys of both state formats for each secret.
     pub keyring: Keyring,
-    /// The relay's public URL including its base path (`AUTH_URL`).
+    /// The relay's public URL including the app's base path (`AUTH_URL`).
     pub public_url: Url,
     /// The base path, without a trailing slash, e.g. `/api/auth`.
     pub base_path: String,

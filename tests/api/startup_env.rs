@@ -788,10 +788,10 @@ fn a_bad_rust_log_is_not_fatal() {
     }
 }
 
-/// Regression: when the reader of standard error goes away (a log shipper restarts, a
-/// pipe closes), the log subscriber's own error report went through `eprintln!`, which
-/// panics on a broken pipe, and the relay died on its next log line (exit 101; an abort in
-/// release builds). Logging is best effort: the relay must keep serving.
+/// When the reader of standard error goes away (a log shipper restarts, a pipe closes),
+/// the relay keeps serving: logging is best effort. A log error report through
+/// `eprintln!` would panic on the broken pipe and end the relay on its next log line
+/// (exit 101; an abort in release builds).
 #[test]
 fn a_closed_log_pipe_does_not_kill_the_relay() {
     use std::io::{Read as _, Write as _};
@@ -818,7 +818,7 @@ fn a_closed_log_pipe_does_not_kill_the_relay() {
     }
     assert!(String::from_utf8_lossy(&seen).contains("listening"));
     drop(stderr);
-    // Each callback logs one line: now into a broken pipe.
+    // Each callback logs one line, into the broken pipe.
     let ask = |path: &str| -> Option<String> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -848,9 +848,9 @@ fn a_closed_log_pipe_does_not_kill_the_relay() {
     assert!(health.is_some_and(|r| r.starts_with("HTTP/1.1 200")));
 }
 
-/// Regression: a control character in a config file's name, or in a value quoted from the
-/// file (a `base_path` with a `\n` escape), was printed raw, so the one-line error took
-/// two lines (and an ESC could recolour the operator's terminal).
+/// A control character in a config file's name, or in a value quoted from the file (a
+/// `base_path` with a `\n` escape), is escaped: printed raw, it would make the one-line
+/// error two lines (and an ESC could recolour the operator's terminal).
 #[test]
 fn a_newline_in_a_config_file_name_or_value_still_gives_one_line() {
     let cases: Vec<Case> = config_file_cases()
