@@ -59,6 +59,36 @@ struct Case {
     want: Want,
 }
 
+impl Case {
+    /// `var` set to `value` on the one-app environment.
+    fn new(var: &'static str, what: &str, value: OsString, want: Want) -> Self {
+        Case {
+            var,
+            what: what.to_owned(),
+            value,
+            extra: Vec::new(),
+            file_base: false,
+            want,
+        }
+    }
+}
+
+/// `var` set to garbage, to the longest run of `fill` the kernel passes, and to each of
+/// `values`: every one refused with `text`.
+fn refused(
+    var: &'static str,
+    fill: &str,
+    values: &[(&str, &str)],
+    text: &'static str,
+) -> Vec<Case> {
+    let huge = fill.repeat(max_len(var));
+    [("garbage", GARBAGE), ("huge", huge.as_str())]
+        .iter()
+        .chain(values)
+        .map(|(what, value)| Case::new(var, what, os(value), Fails(text)))
+        .collect()
+}
+
 fn os(s: impl AsRef<str>) -> OsString {
     OsString::from(s.as_ref())
 }
@@ -86,14 +116,7 @@ const GARBAGE: &str = "gar\nbage\r\x1b[31m\u{202e}'\"`$(id)\t;";
 
 /// Values that are wrong for every variable, in the same way.
 fn common_cases(var: &'static str) -> Vec<Case> {
-    let case = |what: &str, value: OsString, want: Want| Case {
-        var,
-        what: what.to_owned(),
-        value,
-        extra: Vec::new(),
-        file_base: false,
-        want,
-    };
+    let case = |what: &str, value: OsString, want: Want| Case::new(var, what, value, want);
     if var == "AUTHRELAY_CONFIG" {
         // An empty value is no config file (the environment is used); anything else is a
         // file name, so blank ones are files that cannot be read.
@@ -145,208 +168,152 @@ fn table() -> Vec<Case> {
     for var in VARS.map(|v| v.name) {
         cases.extend(common_cases(var));
     }
-    let mut add = |var: &'static str, what: &str, value: OsString, want: Want| {
-        cases.push(Case {
-            var,
-            what: what.to_owned(),
-            value,
-            extra: Vec::new(),
-            file_base: false,
-            want,
-        })
-    };
 
     // Secrets.
     for var in names(VarKind::Secret) {
-        add(var, "garbage", os(GARBAGE), Fails("characters long"));
-        add(
-            var,
-            "31 characters",
-            os("s".repeat(31)),
-            Fails("is 31 characters long"),
-        );
-        add(
-            var,
-            "31 two-byte characters",
-            os("é".repeat(31)),
-            Fails("is 31 characters long"),
-        );
-        add(
-            var,
-            "huge (largest the kernel passes)",
-            os(format!("{var}-").repeat(max_len(var) / (var.len() + 1))),
-            Starts,
-        );
-        add(
-            var,
-            "leading whitespace",
-            os(format!("{}x", " ".repeat(31))),
-            Fails("whitespace or a control character at its start or end"),
-        );
-        add(
-            var,
-            "trailing newline",
-            os(format!("{}\n", "s".repeat(40))),
-            Fails("whitespace or a control character at its start or end"),
-        );
-        add(
-            var,
-            "inner spaces",
-            os(format!("a{}b", " ".repeat(31))),
-            Starts,
-        );
+        let huge = format!("{var}-").repeat(max_len(var) / (var.len() + 1));
+        let edges = Fails("whitespace or a control character at its start or end");
+        for (what, value, want) in [
+            ("garbage", GARBAGE.to_owned(), Fails("characters long")),
+            (
+                "31 characters",
+                "s".repeat(31),
+                Fails("is 31 characters long"),
+            ),
+            (
+                "31 two-byte characters",
+                "é".repeat(31),
+                Fails("is 31 characters long"),
+            ),
+            ("huge (largest the kernel passes)", huge, Starts),
+            (
+                "leading whitespace",
+                format!("{}x", " ".repeat(31)),
+                edges.clone(),
+            ),
+            ("trailing newline", format!("{}\n", "s".repeat(40)), edges),
+            ("inner spaces", format!("a{}b", " ".repeat(31)), Starts),
+        ] {
+            cases.push(Case::new(var, what, os(value), want));
+        }
     }
-    for var in ["AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"] {
-        add(
+    for var in names(VarKind::Secret).filter(|&v| v != "AUTH_SECRET") {
+        cases.push(Case::new(
             var,
             "same as AUTH_SECRET",
             os(SECRET),
             Fails("hold the same secret"),
-        );
+        ));
     }
 
     // AUTH_URL.
     let v = "AUTH_URL";
-    add(v, "garbage", os(GARBAGE), Fails("is not an absolute URL"));
-    add(
+    cases.push(Case::new(
         v,
         "huge",
         os("x".repeat(max_len(v))),
         Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "relative",
-        os("/api/auth"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "host only",
-        os("auth.example.com"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "ftp",
-        os("ftp://auth.example.com/api/auth"),
-        Fails("must be an https"),
-    );
-    add(
-        v,
-        "mailto",
-        os("mailto:auth@example.com"),
-        Fails("must be an https"),
-    );
-    add(
-        v,
-        "user-info",
-        os("https://u:p@auth.example.com"),
-        Fails("user information"),
-    );
-    add(
-        v,
-        "query",
-        os("https://auth.example.com/api/auth?x=1"),
-        Fails("query or fragment"),
-    );
-    add(
-        v,
-        "fragment",
-        os("https://auth.example.com/api/auth#x"),
-        Fails("query or fragment"),
-    );
-    add(
-        v,
-        "empty segment",
-        os("https://auth.example.com/api//auth"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "encoded dots",
-        os("https://auth.example.com/api/%2e%2e%2f"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "encoded slash",
-        os("https://auth.example.com/api%2fauth"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "port too big",
-        os("https://auth.example.com:65536/"),
-        Fails("is not an absolute URL"),
-    );
+    ));
     // The URL standard skips extra slashes (host `api`, base path `/auth`) and reads a
-    // host out of `https:host`: refused, so that the relay is where the operator meant.
-    add(
-        v,
-        "three slashes",
-        os("https:///api/auth"),
-        Fails("exactly two slashes"),
-    );
-    add(
-        v,
-        "no slashes",
-        os("https:auth.example.com"),
-        Fails("exactly two slashes"),
-    );
-    add(
-        v,
-        "backslashes",
-        os("https:\\\\auth.example.com"),
-        Fails("no backslashes"),
-    );
-    add(
-        v,
-        "bad IPv6",
-        os("https://[::1/api/auth"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "bad IDN",
-        os("https://xn--a.example.com/"),
-        Fails("is not an absolute URL"),
-    );
+    // host out of `https:host`: the three cases of slashes are refused, so that the relay
+    // is where the operator meant.
+    for (what, value, text) in [
+        ("garbage", GARBAGE, "is not an absolute URL"),
+        ("relative", "/api/auth", "is not an absolute URL"),
+        ("host only", "auth.example.com", "is not an absolute URL"),
+        ("ftp", "ftp://auth.example.com/api/auth", "must be an https"),
+        ("mailto", "mailto:auth@example.com", "must be an https"),
+        (
+            "user-info",
+            "https://u:p@auth.example.com",
+            "user information",
+        ),
+        (
+            "query",
+            "https://auth.example.com/api/auth?x=1",
+            "query or fragment",
+        ),
+        (
+            "fragment",
+            "https://auth.example.com/api/auth#x",
+            "query or fragment",
+        ),
+        (
+            "empty segment",
+            "https://auth.example.com/api//auth",
+            "base path",
+        ),
+        (
+            "encoded dots",
+            "https://auth.example.com/api/%2e%2e%2f",
+            "base path",
+        ),
+        (
+            "encoded slash",
+            "https://auth.example.com/api%2fauth",
+            "base path",
+        ),
+        (
+            "port too big",
+            "https://auth.example.com:65536/",
+            "is not an absolute URL",
+        ),
+        ("three slashes", "https:///api/auth", "exactly two slashes"),
+        (
+            "no slashes",
+            "https:auth.example.com",
+            "exactly two slashes",
+        ),
+        (
+            "backslashes",
+            "https:\\\\auth.example.com",
+            "no backslashes",
+        ),
+        (
+            "bad IPv6",
+            "https://[::1/api/auth",
+            "is not an absolute URL",
+        ),
+        (
+            "bad IDN",
+            "https://xn--a.example.com/",
+            "is not an absolute URL",
+        ),
+    ] {
+        cases.push(Case::new(v, what, os(value), Fails(text)));
+    }
 
     // AUTH_TRUST_HOST.
     let v = "AUTH_TRUST_HOST";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "t".repeat(max_len(v))),
-        ("2", "2".to_owned()),
-        ("on", "on".to_owned()),
-        ("truee", "truee".to_owned()),
-        ("-1", "-1".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be true or false"));
-    }
-    add(v, "TRUE with spaces", os(" TRUE "), Starts);
+    let words = [("2", "2"), ("on", "on"), ("truee", "truee"), ("-1", "-1")];
+    cases.extend(refused(v, "t", &words, "must be true or false"));
+    cases.push(Case::new(v, "TRUE with spaces", os(" TRUE "), Starts));
 
     // AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS.
     let v = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
-    add(
+    cases.push(Case::new(
         v,
         "garbage",
         os(GARBAGE),
         Fails("whitespace, a control character"),
-    );
-    add(
+    ));
+    cases.push(Case::new(
         v,
         "huge garbage",
         os("x".repeat(max_len(v))),
         Fails("has no scheme"),
-    );
+    ));
     let item = "https://pr-0000.preview.example.com";
     let n = max_len(v) / (item.len() + 1);
     let huge_list: Vec<String> = (0..n)
         .map(|i| format!("https://pr-{i:04}.preview.example.com"))
         .collect();
-    add(v, "huge valid list", os(huge_list.join(",")), Starts);
+    cases.push(Case::new(
+        v,
+        "huge valid list",
+        os(huge_list.join(",")),
+        Starts,
+    ));
     for (what, value, text) in [
         ("public suffix", "https://*.com", "yourcompany.com"),
         (
@@ -384,85 +351,75 @@ fn table() -> Vec<Case> {
         ("user-info", "https://u@app.example.com", "user information"),
         ("zone id", "http://[fe80::1%25eth0]", "zone id"),
     ] {
-        add(v, what, os(value), Fails(text));
+        cases.push(Case::new(v, what, os(value), Fails(text)));
     }
 
     // HOST.
     let v = "HOST";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "1".repeat(max_len(v))),
-        ("name", "localhost".to_owned()),
-        ("octet > 255", "256.0.0.1".to_owned()),
-        ("with port", "127.0.0.1:80".to_owned()),
-        ("bracketed IPv6", "[::1]".to_owned()),
-        ("bad IPv6", "::g".to_owned()),
-        ("octal", "0177.0.0.1".to_owned()),
-        ("short IPv4", "127.1".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be an IP address"));
-    }
-    add(v, "padded", os(" 127.0.0.1 "), Starts);
+    let hosts = [
+        ("name", "localhost"),
+        ("octet > 255", "256.0.0.1"),
+        ("with port", "127.0.0.1:80"),
+        ("bracketed IPv6", "[::1]"),
+        ("bad IPv6", "::g"),
+        ("octal", "0177.0.0.1"),
+        ("short IPv4", "127.1"),
+    ];
+    cases.extend(refused(v, "1", &hosts, "must be an IP address"));
+    cases.push(Case::new(v, "padded", os(" 127.0.0.1 "), Starts));
 
     // PORT and METRICS_PORT.
+    let ports = [
+        ("65536", "65536"),
+        ("negative", "-1"),
+        ("u64 overflow", "18446744073709551616"),
+        ("hex", "0x50"),
+        ("two numbers", "80 80"),
+        ("decimal", "3000.0"),
+        ("exponent", "1e3"),
+    ];
     for v in ["PORT", "METRICS_PORT"] {
-        for (what, value) in [
-            ("garbage", GARBAGE.to_owned()),
-            ("huge", "9".repeat(max_len(v))),
-            ("65536", "65536".to_owned()),
-            ("negative", "-1".to_owned()),
-            ("u64 overflow", "18446744073709551616".to_owned()),
-            ("hex", "0x50".to_owned()),
-            ("two numbers", "80 80".to_owned()),
-            ("decimal", "3000.0".to_owned()),
-            ("exponent", "1e3".to_owned()),
-        ] {
-            add(v, what, os(value), Fails("must be a port number"));
-        }
+        cases.extend(refused(v, "9", &ports, "must be a port number"));
     }
     // AUTH_STATE_MAX_AGE.
     let v = "AUTH_STATE_MAX_AGE";
-    for (what, value, text) in [
-        ("garbage", GARBAGE.to_owned(), "must be a number of seconds"),
-        (
-            "huge",
-            "9".repeat(max_len(v)),
-            "must be a number of seconds",
-        ),
-        ("negative", "-1".to_owned(), "must be a number of seconds"),
-        (
-            "u64 overflow",
-            "18446744073709551616".to_owned(),
-            "must be a number of seconds",
-        ),
-        ("unit", "900s".to_owned(), "must be a number of seconds"),
-        ("decimal", "30.5".to_owned(), "must be a number of seconds"),
-        ("zero", "0".to_owned(), "between 30 and 3600"),
-        ("29", "29".to_owned(), "between 30 and 3600"),
-        ("3601", "3601".to_owned(), "between 30 and 3600"),
-        ("u64 max", u64::MAX.to_string(), "between 30 and 3600"),
+    let not_numbers = [
+        ("negative", "-1"),
+        ("u64 overflow", "18446744073709551616"),
+        ("unit", "900s"),
+        ("decimal", "30.5"),
+    ];
+    cases.extend(refused(v, "9", &not_numbers, "must be a number of seconds"));
+    let u64_max = u64::MAX.to_string();
+    for (what, value) in [
+        ("zero", "0"),
+        ("29", "29"),
+        ("3601", "3601"),
+        ("u64 max", &u64_max),
     ] {
-        add(v, what, os(value), Fails(text));
+        cases.push(Case::new(v, what, os(value), Fails("between 30 and 3600")));
     }
 
     // LOG_FORMAT.
-    let v = "LOG_FORMAT";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "j".repeat(max_len(v))),
-        ("upper case", "JSON".to_owned()),
-        ("text", "text".to_owned()),
-        ("both", "json,pretty".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be pretty or json"));
-    }
+    let formats = [
+        ("upper case", "JSON"),
+        ("text", "text"),
+        ("both", "json,pretty"),
+    ];
+    cases.extend(refused(
+        "LOG_FORMAT",
+        "j",
+        &formats,
+        "must be pretty or json",
+    ));
     cases.push(Case {
-        var: "METRICS_PORT",
-        what: "same as PORT".to_owned(),
-        value: os("38917"),
         extra: vec![("PORT", os("38917"))],
-        file_base: false,
-        want: Fails("must differ from PORT"),
+        ..Case::new(
+            "METRICS_PORT",
+            "same as PORT",
+            os("38917"),
+            Fails("must differ from PORT"),
+        )
     });
     cases.extend(config_file_cases());
 
@@ -497,12 +454,8 @@ fn config_file_cases() -> Vec<Case> {
         p.into_os_string()
     };
     let case = |what: &str, value: OsString, file_base: bool, want: Want| Case {
-        var: "AUTHRELAY_CONFIG",
-        what: what.to_owned(),
-        value,
-        extra: Vec::new(),
         file_base,
-        want,
+        ..Case::new("AUTHRELAY_CONFIG", what, value, want)
     };
     let with = |from: &str, to: &str| GOOD_FILE.replace(from, to).into_bytes();
     // Files written with these contents, on the environment of a config-file relay.
