@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
+use crate::apps::Apps;
 use crate::page;
 use crate::relay::{Decision, Outcome, Refusal};
-use crate::service::Apps;
 
 /// Headers every response carries.
 pub const COMMON_HEADERS: [(&str, &str); 2] = [

@@ -10,12 +10,13 @@ use authrelay_client::authjs;
 use authrelay_client::inspect::inspect;
 use authrelay_client::keyring::Keyring;
 use authrelay_client::native::{self, NativeKey};
+use authrelay_client::random_array;
 use authrelay_client::secret::generate_secret_string;
 use authrelay_client::target::{is_valid_provider_id, Target};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, Config, DEFAULT_STATE_MAX_AGE};
-use crate::service::{Apps, Source};
+use crate::apps::Apps;
+use crate::config::{self, CommandSettings, Config, Secrets, Source};
 use crate::startup::{Application, Reloader};
 use crate::telemetry;
 
@@ -240,15 +241,17 @@ fn watch_sighup(reloader: Reloader, source: Source, dev: bool) {
 
 fn print_dev_banner(config: &Config, port: u16, generated_secret: bool) {
     let preview = "http://localhost:8080/api/auth/callback/github";
+    // Without a target or a nonce there is no state to try, and the banner shows none.
     let state = Target::parse(preview)
         .ok()
-        .and_then(|t| {
+        .zip(random_array().ok())
+        .and_then(|(t, nonce)| {
             native::sign(
                 &NativeKey::derive(config.secrets.signing()),
                 &t,
                 now(),
                 600,
-                rand_nonce(),
+                nonce,
             )
             .ok()
         })
@@ -299,12 +302,6 @@ fn print_dev_banner(config: &Config, port: u16, generated_secret: bool) {
     let _ = out.flush();
 }
 
-fn rand_nonce() -> [u8; 16] {
-    let mut n = [0u8; 16];
-    let _ = getrandom::fill(&mut n);
-    n
-}
-
 fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
     let secrets = match config::secrets_from_env() {
         Ok(s) => s,
@@ -321,36 +318,52 @@ fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
         return fail(format!("--target's path must end in /callback/{provider}"));
     }
     // A state must outlive no relay's AUTH_STATE_MAX_AGE, or the relay refuses it.
-    let max_age = std::env::var("AUTH_STATE_MAX_AGE")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_STATE_MAX_AGE)
+    let max_age = CommandSettings::from_env()
+        .state_max_age
         .min(config::MAX_STATE_MAX_AGE);
     if ttl == 0 || ttl > max_age {
         return fail(format!(
             "--ttl must be between 1 and {max_age} seconds (the relay's AUTH_STATE_MAX_AGE)"
         ));
     }
-    let state = match format {
+    match make_state(&secrets, &parsed, ttl, format, random_array) {
+        Ok(state) => {
+            println!("{state}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// The state `sign` prints, made with the newest secret. `nonce` draws a native state's
+/// nonce: when it fails there is no state, never one with a predictable nonce.
+fn make_state<E: std::fmt::Display>(
+    secrets: &Secrets,
+    target: &Target,
+    ttl: u64,
+    format: Format,
+    nonce: impl FnOnce() -> Result<[u8; 16], E>,
+) -> Result<String, String> {
+    match format {
         Format::Native => {
-            match native::sign(
+            let nonce = nonce().map_err(|e| e.to_string())?;
+            native::sign(
                 &NativeKey::derive(secrets.signing()),
-                &parsed,
+                target,
                 now(),
                 ttl,
-                rand_nonce(),
-            ) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            }
+                nonce,
+            )
+            .map_err(|e| e.to_string())
         }
         Format::Authjs => {
             let key = authjs::AuthJsKey::derive(secrets.signing());
-            authjs::encrypt(&key, &authjs::new_claims(parsed.as_str(), now(), ttl))
+            Ok(authjs::encrypt(
+                &key,
+                &authjs::new_claims(target.as_str(), now(), ttl),
+            ))
         }
-    };
-    println!("{state}");
-    ExitCode::SUCCESS
+    }
 }
 
 fn inspect_cmd(state: &str) -> ExitCode {
@@ -364,10 +377,7 @@ fn inspect_cmd(state: &str) -> ExitCode {
         state.trim().to_owned()
     };
     let secrets = config::secrets_from_env().ok();
-    let max_age = std::env::var("AUTH_STATE_MAX_AGE")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_STATE_MAX_AGE);
+    let max_age = CommandSettings::from_env().state_max_age;
     let keyring = secrets.as_ref().map(|s| Keyring::new(s.secrets()));
     let report = inspect(&state, keyring.as_ref(), now(), max_age);
     let mut out = String::new();
@@ -424,7 +434,7 @@ fn check(config_file: Option<PathBuf>, providers: &[String]) -> ExitCode {
 
 fn healthcheck(url: Option<String>) -> ExitCode {
     let url = url.unwrap_or_else(|| {
-        let port = std::env::var("PORT").unwrap_or_else(|_| config::DEFAULT_PORT.to_string());
+        let port = CommandSettings::from_env().port;
         format!("http://127.0.0.1:{}/healthz", port.trim())
     });
     match crate::health::probe(&url, std::time::Duration::from_secs(3)) {
@@ -433,5 +443,30 @@ fn healthcheck(url: Option<String>) -> ExitCode {
             eprintln!("authrelay: healthcheck failed: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_makes_no_state_when_the_random_source_fails() {
+        let secrets =
+            config::secrets_from_iter([("AUTH_SECRET".to_owned(), "cli-test-secret-".repeat(3))])
+                .unwrap();
+        let target =
+            Target::parse("https://pr-1.preview.example.com/api/auth/callback/github").unwrap();
+        let err = make_state(&secrets, &target, 600, Format::Native, || {
+            Err("the random source failed")
+        })
+        .unwrap_err();
+        assert_eq!(err, "the random source failed");
+        let state = make_state(&secrets, &target, 600, Format::Native, || {
+            Ok::<_, &str>([7; 16])
+        })
+        .unwrap();
+        let verified = Keyring::new(secrets.secrets()).verify(&state, now(), 600);
+        assert!(verified.is_ok(), "{verified:?}");
     }
 }

@@ -8,13 +8,14 @@
 //!   metrics and the log line, the same for every adapter;
 //! - [`relay`] is the decision, a pure function of the callback, the configuration and
 //!   the clock; [`answer`] and [`page`] turn it into status, headers and body;
-//! - [`config`] reads and checks the configuration, [`service`] holds the apps a relay
+//! - [`config`] reads and checks the configuration, [`apps`] holds the apps a relay
 //!   serves; [`startup`] binds the listeners; [`cli`] is the `authrelay` command;
 //! - [`metrics`], [`telemetry`] and [`health`] are for operators; [`recent`] is the
 //!   per-thread memory the hot path uses.
 
 pub mod actix;
 pub mod answer;
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod health;
@@ -23,6 +24,5 @@ pub mod page;
 pub mod recent;
 pub mod relay;
 pub mod request;
-pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 
 use crate::answer::{self, Answer};
+use crate::apps::Apps;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::relay::{self, CallbackMethod, CallbackRequest, Outcome, Refusal};
-use crate::service::Apps;
 
 /// The largest callback body read, in bytes.
 pub const MAX_BODY: usize = relay::MAX_PARAMS_LEN;

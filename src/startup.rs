@@ -9,9 +9,9 @@ use actix_web::{web, App, HttpServer};
 
 use crate::actix::{self, MetricsPort};
 use crate::answer::COMMON_HEADERS;
-use crate::config::{Config, ConfigError};
+use crate::apps::Apps;
+use crate::config::{Config, ConfigError, Source};
 use crate::request::Relay;
-use crate::service::{Apps, Source};
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;

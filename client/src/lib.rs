@@ -57,12 +57,31 @@ pub use keyring::{Keyring, StateFormat, VerifiedState};
 pub use preview::{Preview, SignIn};
 pub use secret::{Secret, SecretError};
 
-/// Fills an array from the operating system's CSPRNG.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+/// The operating system's random source failed. It never happens in a working system
+/// and is never caused by input, but a caller that signs must not go on without
+/// randomness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random source failed: {0}")]
+pub struct RandomError(getrandom::Error);
+
+/// An array of random bytes from the operating system's CSPRNG.
+pub fn random_array<const N: usize>() -> Result<[u8; N], RandomError> {
+    random_array_from(getrandom::fill)
+}
+
+/// An array filled by `fill`, or its error: never the zeroes it starts with.
+fn random_array_from<const N: usize>(
+    fill: impl FnOnce(&mut [u8]) -> Result<(), getrandom::Error>,
+) -> Result<[u8; N], RandomError> {
     let mut buf = [0u8; N];
+    fill(&mut buf).map_err(RandomError)?;
+    Ok(buf)
+}
+
+/// [`random_array`] for the callers that cannot return an error.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     // The OS random source failing is unrecoverable and never caused by input.
-    getrandom::fill(&mut buf).expect("the operating system's random source is unavailable");
-    buf
+    random_array().expect("the operating system's random source is unavailable")
 }
 
 /// Text for a one-line message (an error naming a pattern, a file or a value from one):
@@ -81,4 +100,28 @@ pub fn one_line(s: &str, max: usize) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_random_source_is_an_error_never_zeroes() {
+        let err = random_array_from::<16>(|_| Err(getrandom::Error::UNSUPPORTED)).unwrap_err();
+        assert_eq!(err, RandomError(getrandom::Error::UNSUPPORTED));
+        assert!(err
+            .to_string()
+            .starts_with("the operating system's random source failed"));
+    }
+
+    #[test]
+    fn random_arrays_are_filled_by_the_source() {
+        let filled = random_array_from::<4>(|b| {
+            b.copy_from_slice(&[1, 2, 3, 4]);
+            Ok(())
+        });
+        assert_eq!(filled, Ok([1, 2, 3, 4]));
+        assert_ne!(random_array::<16>().unwrap(), random_array::<16>().unwrap());
+    }
 }

@@ -21,10 +21,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+const ORIGINS: &str = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
+
 const GOOD: [(&str, &str); 4] = [
     ("AUTH_SECRET", SECRET),
     ("AUTH_URL", PUBLIC_URL),
-    ("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", ALLOWED),
+    (ORIGINS, ALLOWED),
     ("PORT", "0"),
 ];
 
@@ -46,93 +48,68 @@ fn with(
 
 #[test]
 fn bad_configuration_stops_start_up_with_one_clear_line() {
-    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (with(&[], &["AUTH_SECRET"]), "AUTH_SECRET is not set"),
+    // Each case sets one variable of GOOD to a value, or unsets it (None).
+    let cases: [(&str, Option<&str>, &str); 18] = [
+        ("AUTH_SECRET", None, "AUTH_SECRET is not set"),
         (
-            with(&[("AUTH_SECRET", "short-and-secret")], &[]),
+            "AUTH_SECRET",
+            Some("short-and-secret"),
             "AUTH_SECRET is 16 characters long",
         ),
+        ("AUTH_SECRET", Some(""), "AUTH_SECRET is set but empty"),
         (
-            with(&[("AUTH_SECRET", "")], &[]),
-            "AUTH_SECRET is set but empty",
-        ),
-        (
-            with(&[("AUTH_SECRET_2", "tiny-rotation-secret")], &[]),
+            "AUTH_SECRET_2",
+            Some("tiny-rotation-secret"),
             "AUTH_SECRET_2 is 20 characters",
         ),
+        ("AUTH_SECRET_1", Some(SECRET), "hold the same secret"),
+        ("AUTH_URL", None, "AUTH_URL is not set"),
         (
-            with(&[("AUTH_SECRET_1", SECRET)], &[]),
-            "hold the same secret",
-        ),
-        (with(&[], &["AUTH_URL"]), "AUTH_URL is not set"),
-        (
-            with(&[("AUTH_URL", "not a url")], &[]),
+            "AUTH_URL",
+            Some("not a url"),
             "AUTH_URL is not an absolute URL",
         ),
         (
-            with(
-                &[("AUTH_URL", "https://auth.example.com/api/auth?x=1")],
-                &[],
-            ),
+            "AUTH_URL",
+            Some("https://auth.example.com/api/auth?x=1"),
             "AUTH_URL must not have a query",
         ),
         (
-            with(&[], &["AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS"]),
+            ORIGINS,
+            None,
             "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS is not set",
         ),
         (
-            with(
-                &[(
-                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
-                    "https://*.vercel.app",
-                )],
-                &[],
-            ),
+            ORIGINS,
+            Some("https://*.vercel.app"),
             "myapp-*-yourteam.vercel.app",
         ),
+        (ORIGINS, Some("https://*.com"), "*.yourcompany.com"),
+        (ORIGINS, Some("http://*.example.com"), ORIGINS),
+        (ORIGINS, Some("*"), ORIGINS),
+        ("PORT", Some("70000"), "PORT must be a port number"),
+        ("HOST", Some("example.com"), "HOST must be an IP address"),
         (
-            with(
-                &[("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "https://*.com")],
-                &[],
-            ),
-            "*.yourcompany.com",
-        ),
-        (
-            with(
-                &[(
-                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
-                    "http://*.example.com",
-                )],
-                &[],
-            ),
-            "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
-        ),
-        (
-            with(&[("AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "*")], &[]),
-            "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
-        ),
-        (
-            with(&[("PORT", "70000")], &[]),
-            "PORT must be a port number",
-        ),
-        (
-            with(&[("HOST", "example.com")], &[]),
-            "HOST must be an IP address",
-        ),
-        (
-            with(&[("AUTH_STATE_MAX_AGE", "5")], &[]),
+            "AUTH_STATE_MAX_AGE",
+            Some("5"),
             "AUTH_STATE_MAX_AGE must be between 30 and 3600",
         ),
         (
-            with(&[("AUTH_TRUST_HOST", "maybe")], &[]),
+            "AUTH_TRUST_HOST",
+            Some("maybe"),
             "AUTH_TRUST_HOST must be true or false",
         ),
         (
-            with(&[("LOG_FORMAT", "xml")], &[]),
+            "LOG_FORMAT",
+            Some("xml"),
             "LOG_FORMAT must be pretty or json",
         ),
     ];
-    for (env, expected) in cases {
+    for (var, value, expected) in cases {
+        let env = match value {
+            Some(v) => with(&[(var, v)], &[]),
+            None => with(&[], &[var]),
+        };
         let out = authrelay(&["serve"], &env);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{expected}: {stderr}");

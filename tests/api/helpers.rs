@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::Once;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use authrelay::apps::Apps;
 use authrelay::config::{Config, LogFormat};
-use authrelay::service::Apps;
 use authrelay::startup::{Application, Reloader};
 use authrelay::telemetry;
 use authrelay_client::authjs::{self, AuthJsKey};

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use authrelay::apps::Apps;
+use authrelay::config::apps_from_file;
 use authrelay::config::ConfigError;
-use authrelay::service::Apps;
 
 use crate::helpers::*;
 
@@ -70,7 +71,7 @@ fn load(text: &str) -> Apps {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned()))
     };
-    Apps::from_file(
+    apps_from_file(
         Path::new("apps.toml"),
         text,
         vars(&listen_vars("0")),

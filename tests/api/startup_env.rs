@@ -1,5 +1,5 @@
 //! Start-up against bad configuration, wide: every variable the relay reads
-//! (`authrelay::config::KNOWN_VARS`) set to empty, blank, garbage (control characters,
+//! (`authrelay::config::VARS`) set to empty, blank, garbage (control characters,
 //! escapes, newlines), huge, non-UTF-8 and out-of-range values, each on top of an otherwise
 //! good environment, through the real binary's `serve`.
 //!
@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authrelay::config::KNOWN_VARS;
+use authrelay::config::{VarKind, VARS};
 
 use crate::helpers::*;
 
@@ -59,6 +59,36 @@ struct Case {
     want: Want,
 }
 
+impl Case {
+    /// `var` set to `value` on the one-app environment.
+    fn new(var: &'static str, what: &str, value: OsString, want: Want) -> Self {
+        Case {
+            var,
+            what: what.to_owned(),
+            value,
+            extra: Vec::new(),
+            file_base: false,
+            want,
+        }
+    }
+}
+
+/// `var` set to garbage, to the longest run of `fill` the kernel passes, and to each of
+/// `values`: every one refused with `text`.
+fn refused(
+    var: &'static str,
+    fill: &str,
+    values: &[(&str, &str)],
+    text: &'static str,
+) -> Vec<Case> {
+    let huge = fill.repeat(max_len(var));
+    [("garbage", GARBAGE), ("huge", huge.as_str())]
+        .iter()
+        .chain(values)
+        .map(|(what, value)| Case::new(var, what, os(value), Fails(text)))
+        .collect()
+}
+
 fn os(s: impl AsRef<str>) -> OsString {
     OsString::from(s.as_ref())
 }
@@ -74,12 +104,11 @@ fn max_len(var: &str) -> usize {
 }
 
 const MIB: usize = 1 << 20;
-const SECRET_VARS: [&str; 4] = [
-    "AUTH_SECRET",
-    "AUTH_SECRET_1",
-    "AUTH_SECRET_2",
-    "AUTH_SECRET_3",
-];
+
+/// The names of the variables of `kind`.
+fn names(kind: VarKind) -> impl Iterator<Item = &'static str> {
+    VARS.iter().filter(move |v| v.kind == kind).map(|v| v.name)
+}
 
 /// Garbage that stresses one-line error messages: newlines, escapes, NUL-free controls,
 /// bidi overrides, quotes.
@@ -87,14 +116,7 @@ const GARBAGE: &str = "gar\nbage\r\x1b[31m\u{202e}'\"`$(id)\t;";
 
 /// Values that are wrong for every variable, in the same way.
 fn common_cases(var: &'static str) -> Vec<Case> {
-    let case = |what: &str, value: OsString, want: Want| Case {
-        var,
-        what: what.to_owned(),
-        value,
-        extra: Vec::new(),
-        file_base: false,
-        want,
-    };
+    let case = |what: &str, value: OsString, want: Want| Case::new(var, what, value, want);
     if var == "AUTHRELAY_CONFIG" {
         // An empty value is no config file (the environment is used); anything else is a
         // file name, so blank ones are files that cannot be read.
@@ -143,211 +165,155 @@ fn common_cases(var: &'static str) -> Vec<Case> {
 
 fn table() -> Vec<Case> {
     let mut cases = Vec::new();
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         cases.extend(common_cases(var));
     }
-    let mut add = |var: &'static str, what: &str, value: OsString, want: Want| {
-        cases.push(Case {
-            var,
-            what: what.to_owned(),
-            value,
-            extra: Vec::new(),
-            file_base: false,
-            want,
-        })
-    };
 
     // Secrets.
-    for var in SECRET_VARS {
-        add(var, "garbage", os(GARBAGE), Fails("characters long"));
-        add(
-            var,
-            "31 characters",
-            os("s".repeat(31)),
-            Fails("is 31 characters long"),
-        );
-        add(
-            var,
-            "31 two-byte characters",
-            os("é".repeat(31)),
-            Fails("is 31 characters long"),
-        );
-        add(
-            var,
-            "huge (largest the kernel passes)",
-            os(format!("{var}-").repeat(max_len(var) / (var.len() + 1))),
-            Starts,
-        );
-        add(
-            var,
-            "leading whitespace",
-            os(format!("{}x", " ".repeat(31))),
-            Fails("whitespace or a control character at its start or end"),
-        );
-        add(
-            var,
-            "trailing newline",
-            os(format!("{}\n", "s".repeat(40))),
-            Fails("whitespace or a control character at its start or end"),
-        );
-        add(
-            var,
-            "inner spaces",
-            os(format!("a{}b", " ".repeat(31))),
-            Starts,
-        );
+    for var in names(VarKind::Secret) {
+        let huge = format!("{var}-").repeat(max_len(var) / (var.len() + 1));
+        let edges = Fails("whitespace or a control character at its start or end");
+        for (what, value, want) in [
+            ("garbage", GARBAGE.to_owned(), Fails("characters long")),
+            (
+                "31 characters",
+                "s".repeat(31),
+                Fails("is 31 characters long"),
+            ),
+            (
+                "31 two-byte characters",
+                "é".repeat(31),
+                Fails("is 31 characters long"),
+            ),
+            ("huge (largest the kernel passes)", huge, Starts),
+            (
+                "leading whitespace",
+                format!("{}x", " ".repeat(31)),
+                edges.clone(),
+            ),
+            ("trailing newline", format!("{}\n", "s".repeat(40)), edges),
+            ("inner spaces", format!("a{}b", " ".repeat(31)), Starts),
+        ] {
+            cases.push(Case::new(var, what, os(value), want));
+        }
     }
-    for var in ["AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"] {
-        add(
+    for var in names(VarKind::Secret).filter(|&v| v != "AUTH_SECRET") {
+        cases.push(Case::new(
             var,
             "same as AUTH_SECRET",
             os(SECRET),
             Fails("hold the same secret"),
-        );
+        ));
     }
 
     // AUTH_URL.
     let v = "AUTH_URL";
-    add(v, "garbage", os(GARBAGE), Fails("is not an absolute URL"));
-    add(
+    cases.push(Case::new(
         v,
         "huge",
         os("x".repeat(max_len(v))),
         Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "relative",
-        os("/api/auth"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "host only",
-        os("auth.example.com"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "ftp",
-        os("ftp://auth.example.com/api/auth"),
-        Fails("must be an https"),
-    );
-    add(
-        v,
-        "mailto",
-        os("mailto:auth@example.com"),
-        Fails("must be an https"),
-    );
-    add(
-        v,
-        "user-info",
-        os("https://u:p@auth.example.com"),
-        Fails("user information"),
-    );
-    add(
-        v,
-        "query",
-        os("https://auth.example.com/api/auth?x=1"),
-        Fails("query or fragment"),
-    );
-    add(
-        v,
-        "fragment",
-        os("https://auth.example.com/api/auth#x"),
-        Fails("query or fragment"),
-    );
-    add(
-        v,
-        "empty segment",
-        os("https://auth.example.com/api//auth"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "encoded dots",
-        os("https://auth.example.com/api/%2e%2e%2f"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "encoded slash",
-        os("https://auth.example.com/api%2fauth"),
-        Fails("base path"),
-    );
-    add(
-        v,
-        "port too big",
-        os("https://auth.example.com:65536/"),
-        Fails("is not an absolute URL"),
-    );
+    ));
     // The URL standard skips extra slashes (host `api`, base path `/auth`) and reads a
-    // host out of `https:host`: refused, so that the relay is where the operator meant.
-    add(
-        v,
-        "three slashes",
-        os("https:///api/auth"),
-        Fails("exactly two slashes"),
-    );
-    add(
-        v,
-        "no slashes",
-        os("https:auth.example.com"),
-        Fails("exactly two slashes"),
-    );
-    add(
-        v,
-        "backslashes",
-        os("https:\\\\auth.example.com"),
-        Fails("no backslashes"),
-    );
-    add(
-        v,
-        "bad IPv6",
-        os("https://[::1/api/auth"),
-        Fails("is not an absolute URL"),
-    );
-    add(
-        v,
-        "bad IDN",
-        os("https://xn--a.example.com/"),
-        Fails("is not an absolute URL"),
-    );
+    // host out of `https:host`: the three cases of slashes are refused, so that the relay
+    // is where the operator meant.
+    for (what, value, text) in [
+        ("garbage", GARBAGE, "is not an absolute URL"),
+        ("relative", "/api/auth", "is not an absolute URL"),
+        ("host only", "auth.example.com", "is not an absolute URL"),
+        ("ftp", "ftp://auth.example.com/api/auth", "must be an https"),
+        ("mailto", "mailto:auth@example.com", "must be an https"),
+        (
+            "user-info",
+            "https://u:p@auth.example.com",
+            "user information",
+        ),
+        (
+            "query",
+            "https://auth.example.com/api/auth?x=1",
+            "query or fragment",
+        ),
+        (
+            "fragment",
+            "https://auth.example.com/api/auth#x",
+            "query or fragment",
+        ),
+        (
+            "empty segment",
+            "https://auth.example.com/api//auth",
+            "base path",
+        ),
+        (
+            "encoded dots",
+            "https://auth.example.com/api/%2e%2e%2f",
+            "base path",
+        ),
+        (
+            "encoded slash",
+            "https://auth.example.com/api%2fauth",
+            "base path",
+        ),
+        (
+            "port too big",
+            "https://auth.example.com:65536/",
+            "is not an absolute URL",
+        ),
+        ("three slashes", "https:///api/auth", "exactly two slashes"),
+        (
+            "no slashes",
+            "https:auth.example.com",
+            "exactly two slashes",
+        ),
+        (
+            "backslashes",
+            "https:\\\\auth.example.com",
+            "no backslashes",
+        ),
+        (
+            "bad IPv6",
+            "https://[::1/api/auth",
+            "is not an absolute URL",
+        ),
+        (
+            "bad IDN",
+            "https://xn--a.example.com/",
+            "is not an absolute URL",
+        ),
+    ] {
+        cases.push(Case::new(v, what, os(value), Fails(text)));
+    }
 
     // AUTH_TRUST_HOST.
     let v = "AUTH_TRUST_HOST";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "t".repeat(max_len(v))),
-        ("2", "2".to_owned()),
-        ("on", "on".to_owned()),
-        ("truee", "truee".to_owned()),
-        ("-1", "-1".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be true or false"));
-    }
-    add(v, "TRUE with spaces", os(" TRUE "), Starts);
+    let words = [("2", "2"), ("on", "on"), ("truee", "truee"), ("-1", "-1")];
+    cases.extend(refused(v, "t", &words, "must be true or false"));
+    cases.push(Case::new(v, "TRUE with spaces", os(" TRUE "), Starts));
 
     // AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS.
     let v = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
-    add(
+    cases.push(Case::new(
         v,
         "garbage",
         os(GARBAGE),
         Fails("whitespace, a control character"),
-    );
-    add(
+    ));
+    cases.push(Case::new(
         v,
         "huge garbage",
         os("x".repeat(max_len(v))),
         Fails("has no scheme"),
-    );
+    ));
     let item = "https://pr-0000.preview.example.com";
     let n = max_len(v) / (item.len() + 1);
     let huge_list: Vec<String> = (0..n)
         .map(|i| format!("https://pr-{i:04}.preview.example.com"))
         .collect();
-    add(v, "huge valid list", os(huge_list.join(",")), Starts);
+    cases.push(Case::new(
+        v,
+        "huge valid list",
+        os(huge_list.join(",")),
+        Starts,
+    ));
     for (what, value, text) in [
         ("public suffix", "https://*.com", "yourcompany.com"),
         (
@@ -385,85 +351,75 @@ fn table() -> Vec<Case> {
         ("user-info", "https://u@app.example.com", "user information"),
         ("zone id", "http://[fe80::1%25eth0]", "zone id"),
     ] {
-        add(v, what, os(value), Fails(text));
+        cases.push(Case::new(v, what, os(value), Fails(text)));
     }
 
     // HOST.
     let v = "HOST";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "1".repeat(max_len(v))),
-        ("name", "localhost".to_owned()),
-        ("octet > 255", "256.0.0.1".to_owned()),
-        ("with port", "127.0.0.1:80".to_owned()),
-        ("bracketed IPv6", "[::1]".to_owned()),
-        ("bad IPv6", "::g".to_owned()),
-        ("octal", "0177.0.0.1".to_owned()),
-        ("short IPv4", "127.1".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be an IP address"));
-    }
-    add(v, "padded", os(" 127.0.0.1 "), Starts);
+    let hosts = [
+        ("name", "localhost"),
+        ("octet > 255", "256.0.0.1"),
+        ("with port", "127.0.0.1:80"),
+        ("bracketed IPv6", "[::1]"),
+        ("bad IPv6", "::g"),
+        ("octal", "0177.0.0.1"),
+        ("short IPv4", "127.1"),
+    ];
+    cases.extend(refused(v, "1", &hosts, "must be an IP address"));
+    cases.push(Case::new(v, "padded", os(" 127.0.0.1 "), Starts));
 
     // PORT and METRICS_PORT.
+    let ports = [
+        ("65536", "65536"),
+        ("negative", "-1"),
+        ("u64 overflow", "18446744073709551616"),
+        ("hex", "0x50"),
+        ("two numbers", "80 80"),
+        ("decimal", "3000.0"),
+        ("exponent", "1e3"),
+    ];
     for v in ["PORT", "METRICS_PORT"] {
-        for (what, value) in [
-            ("garbage", GARBAGE.to_owned()),
-            ("huge", "9".repeat(max_len(v))),
-            ("65536", "65536".to_owned()),
-            ("negative", "-1".to_owned()),
-            ("u64 overflow", "18446744073709551616".to_owned()),
-            ("hex", "0x50".to_owned()),
-            ("two numbers", "80 80".to_owned()),
-            ("decimal", "3000.0".to_owned()),
-            ("exponent", "1e3".to_owned()),
-        ] {
-            add(v, what, os(value), Fails("must be a port number"));
-        }
+        cases.extend(refused(v, "9", &ports, "must be a port number"));
     }
     // AUTH_STATE_MAX_AGE.
     let v = "AUTH_STATE_MAX_AGE";
-    for (what, value, text) in [
-        ("garbage", GARBAGE.to_owned(), "must be a number of seconds"),
-        (
-            "huge",
-            "9".repeat(max_len(v)),
-            "must be a number of seconds",
-        ),
-        ("negative", "-1".to_owned(), "must be a number of seconds"),
-        (
-            "u64 overflow",
-            "18446744073709551616".to_owned(),
-            "must be a number of seconds",
-        ),
-        ("unit", "900s".to_owned(), "must be a number of seconds"),
-        ("decimal", "30.5".to_owned(), "must be a number of seconds"),
-        ("zero", "0".to_owned(), "between 30 and 3600"),
-        ("29", "29".to_owned(), "between 30 and 3600"),
-        ("3601", "3601".to_owned(), "between 30 and 3600"),
-        ("u64 max", u64::MAX.to_string(), "between 30 and 3600"),
+    let not_numbers = [
+        ("negative", "-1"),
+        ("u64 overflow", "18446744073709551616"),
+        ("unit", "900s"),
+        ("decimal", "30.5"),
+    ];
+    cases.extend(refused(v, "9", &not_numbers, "must be a number of seconds"));
+    let u64_max = u64::MAX.to_string();
+    for (what, value) in [
+        ("zero", "0"),
+        ("29", "29"),
+        ("3601", "3601"),
+        ("u64 max", &u64_max),
     ] {
-        add(v, what, os(value), Fails(text));
+        cases.push(Case::new(v, what, os(value), Fails("between 30 and 3600")));
     }
 
     // LOG_FORMAT.
-    let v = "LOG_FORMAT";
-    for (what, value) in [
-        ("garbage", GARBAGE.to_owned()),
-        ("huge", "j".repeat(max_len(v))),
-        ("upper case", "JSON".to_owned()),
-        ("text", "text".to_owned()),
-        ("both", "json,pretty".to_owned()),
-    ] {
-        add(v, what, os(value), Fails("must be pretty or json"));
-    }
+    let formats = [
+        ("upper case", "JSON"),
+        ("text", "text"),
+        ("both", "json,pretty"),
+    ];
+    cases.extend(refused(
+        "LOG_FORMAT",
+        "j",
+        &formats,
+        "must be pretty or json",
+    ));
     cases.push(Case {
-        var: "METRICS_PORT",
-        what: "same as PORT".to_owned(),
-        value: os("38917"),
         extra: vec![("PORT", os("38917"))],
-        file_base: false,
-        want: Fails("must differ from PORT"),
+        ..Case::new(
+            "METRICS_PORT",
+            "same as PORT",
+            os("38917"),
+            Fails("must differ from PORT"),
+        )
     });
     cases.extend(config_file_cases());
 
@@ -498,102 +454,85 @@ fn config_file_cases() -> Vec<Case> {
         p.into_os_string()
     };
     let case = |what: &str, value: OsString, file_base: bool, want: Want| Case {
-        var: "AUTHRELAY_CONFIG",
-        what: what.to_owned(),
-        value,
-        extra: Vec::new(),
         file_base,
-        want,
+        ..Case::new("AUTHRELAY_CONFIG", what, value, want)
     };
     let with = |from: &str, to: &str| GOOD_FILE.replace(from, to).into_bytes();
-    let newline_path = dir.join("a\nb.toml").into_os_string();
-    vec![
-        case(
-            "a good file",
-            file("good.toml", GOOD_FILE.as_bytes()),
-            true,
-            Starts,
-        ),
-        case(
-            "missing",
-            dir.join("missing.toml").into_os_string(),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "a directory",
-            dir.clone().into_os_string(),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "a newline in the name",
-            newline_path,
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "huge name",
-            os("x".repeat(max_len("AUTHRELAY_CONFIG"))),
-            true,
-            Fails("cannot be read"),
-        ),
-        case(
-            "garbage",
-            file("garbage.toml", GARBAGE.as_bytes()),
-            true,
-            Fails("line"),
-        ),
-        case(
+    // Files written with these contents, on the environment of a config-file relay.
+    let files: [(&str, &str, Vec<u8>, Want); 10] = [
+        ("a good file", "good.toml", GOOD_FILE.into(), Starts),
+        ("garbage", "garbage.toml", GARBAGE.into(), Fails("line")),
+        (
             "not UTF-8",
-            file("latin1.toml", b"name = \"\xe9\"\n"),
-            true,
+            "latin1.toml",
+            b"name = \"\xe9\"\n".into(),
             Fails("cannot be read"),
         ),
-        case("empty file", file("empty.toml", b""), true, Fails("apps")),
-        case(
+        ("empty file", "empty.toml", b"".into(), Fails("apps")),
+        (
             "no apps",
-            file("noapps.toml", b"apps = []\n"),
-            true,
+            "noapps.toml",
+            b"apps = []\n".into(),
             Fails("no [[apps]]"),
         ),
-        case(
+        (
             "newline in a value",
-            file("nl.toml", &with("/api/auth", "/api\\nauth")),
-            true,
+            "nl.toml",
+            with("/api/auth", "/api\\nauth"),
             Fails("base_path"),
         ),
-        case(
+        (
             "escape sequence in a value",
-            file("esc.toml", &with("/api/auth", "/api\\u001b[31mauth")),
-            true,
+            "esc.toml",
+            with("/api/auth", "/api\\u001b[31mauth"),
             Fails("base_path"),
         ),
-        case(
+        (
             "unknown key",
-            file("unknown.toml", &with("name = ", "nmae = \"x\"\nname = ")),
-            true,
+            "unknown.toml",
+            with("name = ", "nmae = \"x\"\nname = "),
             Fails("unknown field"),
         ),
-        case(
+        (
             "public-suffix wildcard",
-            file("psl.toml", &with("*.preview.example.com", "*.com")),
-            true,
+            "psl.toml",
+            with("*.preview.example.com", "*.com"),
             Fails("yourcompany.com"),
         ),
-        case(
+        (
             "secret variable not set",
-            file("nosecret.toml", &with("APP_SECRET", "APP_SECRET_MISSING")),
-            true,
+            "nosecret.toml",
+            with("APP_SECRET", "APP_SECRET_MISSING"),
             Fails("APP_SECRET_MISSING"),
         ),
-        case(
-            "single-app variables also set",
-            file("both.toml", GOOD_FILE.as_bytes()),
-            false,
-            Fails("is not used"),
+    ];
+    // Names that are no readable file.
+    let unreadable = [
+        ("missing", dir.join("missing.toml").into_os_string()),
+        ("a directory", dir.clone().into_os_string()),
+        (
+            "a newline in the name",
+            dir.join("a\nb.toml").into_os_string(),
         ),
-    ]
+        ("huge name", os("x".repeat(max_len("AUTHRELAY_CONFIG")))),
+    ];
+    let mut cases: Vec<Case> = files
+        .into_iter()
+        .map(|(what, name, contents, want)| case(what, file(name, &contents), true, want))
+        .chain(
+            unreadable
+                .into_iter()
+                .map(|(what, value)| case(what, value, true, Fails("cannot be read"))),
+        )
+        .collect();
+    // A good file next to the single-app variables of the one-app environment.
+    cases.push(case(
+        "single-app variables also set",
+        file("both.toml", GOOD_FILE.as_bytes()),
+        false,
+        Fails("is not used"),
+    ));
+    cases
 }
 
 /// Every secret value any case uses: none may ever be printed.
@@ -603,7 +542,7 @@ fn secret_values(case: &Case) -> Vec<Vec<u8>> {
         OLD_SECRET.as_bytes().to_vec(),
         APP_SECRET.as_bytes().to_vec(),
     ];
-    if SECRET_VARS.contains(&case.var) && case.value.len() >= 8 {
+    if names(VarKind::Secret).any(|v| v == case.var) && case.value.len() >= 8 {
         // A 64-byte window is enough to see a leak of a long value.
         let v = case.value.as_bytes();
         out.push(v[..v.len().min(64)].to_vec());
@@ -704,7 +643,7 @@ fn run(case: &Case) -> Result<(), String> {
 fn every_variable_refuses_bad_values_with_one_line_naming_it() {
     let cases = table();
     // Every variable the relay reads is covered, with more than the common cases.
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         let n = cases.iter().filter(|c| c.var == var).count();
         assert!(
             n >= 10,
@@ -738,7 +677,7 @@ fn every_variable_refuses_bad_values_with_one_line_naming_it() {
 
 #[test]
 fn a_one_mebibyte_value_is_refused_by_the_kernel_before_the_relay_runs() {
-    for var in KNOWN_VARS {
+    for var in VARS.map(|v| v.name) {
         let mut env = base_env();
         env.retain(|(k, _)| *k != var);
         env.push((var, os("x".repeat(MIB))));
@@ -802,10 +741,10 @@ fn a_bad_rust_log_is_not_fatal() {
     }
 }
 
-/// Regression: when the reader of standard error goes away (a log shipper restarts, a
-/// pipe closes), the log subscriber's own error report went through `eprintln!`, which
-/// panics on a broken pipe, and the relay died on its next log line (exit 101; an abort in
-/// release builds). Logging is best effort: the relay must keep serving.
+/// When the reader of standard error goes away (a log shipper restarts, a pipe closes),
+/// the relay keeps serving: logging is best effort. A log error report through
+/// `eprintln!` would panic on the broken pipe and end the relay on its next log line
+/// (exit 101; an abort in release builds).
 #[test]
 fn a_closed_log_pipe_does_not_kill_the_relay() {
     use std::io::{Read as _, Write as _};
@@ -832,7 +771,7 @@ fn a_closed_log_pipe_does_not_kill_the_relay() {
     }
     assert!(String::from_utf8_lossy(&seen).contains("listening"));
     drop(stderr);
-    // Each callback logs one line: now into a broken pipe.
+    // Each callback logs one line, into the broken pipe.
     let ask = |path: &str| -> Option<String> {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -862,9 +801,9 @@ fn a_closed_log_pipe_does_not_kill_the_relay() {
     assert!(health.is_some_and(|r| r.starts_with("HTTP/1.1 200")));
 }
 
-/// Regression: a control character in a config file's name, or in a value quoted from the
-/// file (a `base_path` with a `\n` escape), was printed raw, so the one-line error took
-/// two lines (and an ESC could recolour the operator's terminal).
+/// A control character in a config file's name, or in a value quoted from the file (a
+/// `base_path` with a `\n` escape), is escaped: printed raw, it would make the one-line
+/// error two lines (and an ESC could recolour the operator's terminal).
 #[test]
 fn a_newline_in_a_config_file_name_or_value_still_gives_one_line() {
     let cases: Vec<Case> = config_file_cases()

@@ -15,10 +15,10 @@
 //! `{"error":"configuration_error"}`, and the one-line reason is logged at start.
 
 use authrelay::answer::{self, Answer};
+use authrelay::apps::Apps;
 use authrelay::config::{Config, LogFormat};
 use authrelay::relay::Refusal;
 use authrelay::request::{self, BodyError, Headers, Listener, Method};
-use authrelay::service::Apps;
 use http_body_util::{BodyExt as _, LengthLimitError};
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
