@@ -75,6 +75,14 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// The [`COMPARED`] headers of a response (both clients use the `http` crate's map).
+fn compared(headers: &hyper::HeaderMap) -> Vec<(&'static str, Option<String>)> {
+    COMPARED
+        .iter()
+        .map(|&n| (n, headers.get(n).map(|v| v.to_str().unwrap().to_owned())))
+        .collect()
+}
+
 /// What a response said, as far as the comparison goes.
 #[derive(Debug, PartialEq, Eq)]
 struct Seen {
@@ -178,13 +186,7 @@ impl Both {
         let r = handle(relay, b.body(body).unwrap()).await;
         Seen {
             status: r.status().as_u16(),
-            headers: COMPARED
-                .iter()
-                .map(|&n| {
-                    let v = r.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
-                    (n, v)
-                })
-                .collect(),
+            headers: compared(r.headers()),
             // The HTTP server sends no body in answer to HEAD.
             body: if req.method == "HEAD" {
                 String::new()
@@ -208,13 +210,7 @@ impl Both {
             .expect("the relay answers");
         Seen {
             status: r.status().as_u16(),
-            headers: COMPARED
-                .iter()
-                .map(|&n| {
-                    let v = r.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
-                    (n, v)
-                })
-                .collect(),
+            headers: compared(r.headers()),
             body: r.text().await.unwrap(),
         }
     }
@@ -239,40 +235,45 @@ fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
         .and_then(|(_, v)| v.as_deref())
 }
 
+/// Sends a GET for `target` to both, asserts they redirect alike, and returns the answer.
+async fn redirects_alike(both: &Both, target: String) -> Seen {
+    let seen = both.same(Req::get(target)).await;
+    assert_eq!(seen.status, 302, "{seen:?}");
+    assert_eq!(header(&seen, "cache-control"), Some("no-store"));
+    seen
+}
+
 #[tokio::test]
 async fn a_valid_native_state_redirects_to_the_same_location() {
     let both = Both::start().await;
     let state = native_state(SECRET, PREVIEW);
-    let seen = both
-        .same(Req::get(format!(
+    let seen = redirects_alike(
+        &both,
+        format!(
             "/api/auth/callback/github?code=abc%2B1&state={state}&iss=https%3A%2F%2Fgithub.com"
-        )))
-        .await;
-    assert_eq!(seen.status, 302);
+        ),
+    )
+    .await;
     let location = header(&seen, "location").unwrap();
     assert!(location.starts_with(PREVIEW), "{location}");
     assert!(location.contains("code=abc%2B1"), "{location}");
-    assert_eq!(header(&seen, "cache-control"), Some("no-store"));
 }
 
 #[tokio::test]
 async fn an_older_secret_and_an_authjs_state_redirect_alike() {
     let both = Both::start().await;
     let old = native_state(OLD_SECRET, PREVIEW);
-    let seen = both
-        .same(Req::get(format!(
-            "/api/auth/callback/github?code=c&state={old}"
-        )))
-        .await;
-    assert_eq!(seen.status, 302);
-    let authjs = authjs_state(PREVIEW);
-    let seen = both
-        .same(Req::get(format!(
-            "/api/auth/callback/github?state={}&code=c",
-            enc(&authjs)
-        )))
-        .await;
-    assert_eq!(seen.status, 302);
+    redirects_alike(
+        &both,
+        format!("/api/auth/callback/github?code=c&state={old}"),
+    )
+    .await;
+    let authjs = enc(&authjs_state(PREVIEW));
+    redirects_alike(
+        &both,
+        format!("/api/auth/callback/github?state={authjs}&code=c"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -583,77 +584,69 @@ async fn every_route_and_method_answers_alike() {
     assert_eq!(both.same(head).await.status, 200);
 }
 
+/// The form post to the Apple callback, asking for JSON, with `framing` (the body's
+/// headers and as much of it as is sent), written raw to the service; the adapter gets
+/// the same request with `body`. Both answers must be the same refusal, `code`.
+async fn same_refusal_for_body<B>(
+    both: &Both,
+    extra_header: Option<(&'static str, &'static str)>,
+    body: B,
+    framing: &str,
+    code: &str,
+) -> u16
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
+        .header("accept", "application/json");
+    if let Some((name, value)) = extra_header {
+        req = req.header(name, value);
+    }
+    let raw = format!(
+        "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n{framing}"
+    );
+    let limit = authrelay::request::BODY_TIMEOUT + Duration::from_secs(5);
+    let (adapter, (status, text)) = tokio::join!(
+        both.adapter_body(&both.relay, &req, body),
+        raw_service(both.port, &raw, limit)
+    );
+    assert_eq!(
+        (adapter.status, adapter.body.as_str()),
+        (status, text.as_str())
+    );
+    let json: serde_json::Value = serde_json::from_str(&adapter.body).unwrap();
+    assert_eq!(json["error"], code);
+    adapter.status
+}
+
 #[tokio::test]
 async fn a_broken_body_is_params_malformed_on_both() {
     let both = Both::start().await;
-    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
-        .header("accept", "application/json");
-    let adapter = both.adapter_body(&both.relay, &req, Broken).await;
-    let (status, body) = raw_service(
-        both.port,
-        "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Transfer-Encoding: chunked\r\n\r\nzz\r\nstate=x\r\n0\r\n\r\n",
-        Duration::from_secs(10),
-    )
-    .await;
-    assert_eq!(
-        (adapter.status, adapter.body.as_str()),
-        (status, body.as_str())
-    );
-    assert_eq!(adapter.status, 400);
-    let json: serde_json::Value = serde_json::from_str(&adapter.body).unwrap();
-    assert_eq!(json["error"], "params_malformed");
+    let framing = "Transfer-Encoding: chunked\r\n\r\nzz\r\nstate=x\r\n0\r\n\r\n";
+    let status = same_refusal_for_body(&both, None, Broken, framing, "params_malformed").await;
+    assert_eq!(status, 400);
 }
 
 #[tokio::test]
 async fn a_body_that_stops_arriving_is_cut_off_alike() {
     let both = Both::start().await;
-    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
-        .header("accept", "application/json");
-    let limit = authrelay::request::BODY_TIMEOUT + Duration::from_secs(5);
     let started = std::time::Instant::now();
-    let (adapter, (status, body)) = tokio::join!(
-        both.adapter_body(&both.relay, &req, Stalled { sent: false }),
-        raw_service(
-            both.port,
-            "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: 100\r\n\r\nstate=",
-            limit,
-        )
-    );
+    let stalled = Stalled { sent: false };
+    let framing = "Content-Length: 100\r\n\r\nstate=";
+    let status = same_refusal_for_body(&both, None, stalled, framing, "params_malformed").await;
+    assert_eq!(status, 400);
     assert!(started.elapsed() >= authrelay::request::BODY_TIMEOUT - Duration::from_secs(1));
-    assert_eq!(
-        (adapter.status, adapter.body.as_str()),
-        (status, body.as_str())
-    );
-    assert_eq!(adapter.status, 400);
-    let json: serde_json::Value = serde_json::from_str(&adapter.body).unwrap();
-    assert_eq!(json["error"], "params_malformed");
 }
 
 #[tokio::test]
 async fn a_body_announced_over_the_limit_is_refused_unread_alike() {
     let both = Both::start().await;
-    let req = Req::post_form("/api/auth/callback/apple".to_owned(), String::new())
-        .header("accept", "application/json")
-        .header("content-length", "1000000");
     // The adapter is handed a body that never arrives: it must not be read.
-    let adapter = both
-        .adapter_body(&both.relay, &req, Stalled { sent: true })
-        .await;
-    let (status, body) = raw_service(
-        both.port,
-        "POST /api/auth/callback/apple HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: 1000000\r\n\r\n",
-        Duration::from_secs(10),
-    )
-    .await;
-    assert_eq!(
-        (adapter.status, adapter.body.as_str()),
-        (status, body.as_str())
-    );
-    assert_eq!(adapter.status, 413);
+    let never = Stalled { sent: true };
+    let announced = Some(("content-length", "1000000"));
+    let framing = "Content-Length: 1000000\r\n\r\n";
+    let status = same_refusal_for_body(&both, announced, never, framing, "body_too_large").await;
+    assert_eq!(status, 413);
 }
