@@ -2,7 +2,7 @@
 //!
 //! Log lines go to standard error through `tracing-appender`'s non-blocking writer: a
 //! request hands its line to a bounded channel and moves on, and one `log-writer` thread
-//! writes them. That thread collects what has gathered in [`Batches`] and writes it with
+//! writes them. That thread collects what has gathered in `Batches` and writes it with
 //! one `write`; under load it lets the next batch gather for a moment (at most 2 ms)
 //! instead of being woken for every line, which is what makes the hand-off cheaper than
 //! the one system call per callback it replaces (`docs/performance.md`). When the

@@ -51,7 +51,7 @@ const fn var(name: &'static str, kind: VarKind, text: fn(&RawEnv) -> Option<&str
     Var { name, kind, text }
 }
 
-/// Every variable the relay reads, each with its field of [`RawEnv`]. The secret slots
+/// Every variable the relay reads, each with its field of `RawEnv`. The secret slots
 /// are listed oldest first. An empty variable is reported in this order.
 pub const VARS: [Var; 13] = {
     use VarKind::*;

@@ -1,10 +1,11 @@
 //! The relay's decision: a pure function of the callback, the configuration and the clock.
 //!
-//! Adapters translate HTTP into a [`CallbackRequest`]; [`decide`] answers with an
+//! The request path ([`crate::request`]) reduces a callback to a [`CallbackRequest`];
+//! [`decide()`] (one app) or [`decide_among`] (one of several apps) answers with an
 //! [`Outcome`]: a [`Decision`] (redirect, form post or [`Refusal`]) and what logs and
 //! metrics may say about it. Everything that decides where a browser goes is here, so it
-//! is tested without a network. Nothing here does I/O: the request path
-//! ([`crate::request`]) writes the log line and counts the metrics.
+//! is tested without a network. Nothing here does I/O: the request path writes the log
+//! line and counts the metrics.
 //!
 //! - [`refusal`]: the reason codes.
 //! - [`params`]: strict decoding of the query or form body.
