@@ -5,15 +5,15 @@
 //! writes them. That thread collects what has gathered in `Batches` and writes it with
 //! one `write`; under load it lets the next batch gather for a moment (at most 2 ms)
 //! instead of being woken for every line, which is what makes the hand-off cheaper than
-//! the one system call per callback it replaces (`docs/performance.md`). When the
-//! channel is full a request waits: logging slows the relay down rather than drop lines
-//! or grow without bound. [`flush`] writes what is left before the process exits, and a
+//! a system call per callback (`docs/performance.md`). When the channel is full a
+//! request waits: logging slows the relay down rather than drop lines or grow without
+//! bound. [`flush`] writes what is left before the process exits, and a
 //! panic flushes before the panic message.
 //!
 //! `LOG_FORMAT=json` lines are made by [`JsonLines`], which writes the same object as
 //! `tracing-subscriber`'s JSON formatter with `flatten_event(true)` (a test compares the
-//! two byte for byte) straight into the line, without the intermediate strings and
-//! `serde` adaptors that were a tenth of a callback's CPU time.
+//! two byte for byte) straight into the line, without intermediate strings or `serde`
+//! adaptors (through them, JSON formatting costs about a tenth of a callback's CPU time).
 
 use std::fmt::{self, Write as _};
 use std::sync::{Mutex, PoisonError};

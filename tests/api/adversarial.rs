@@ -1394,12 +1394,13 @@ fn the_decide_generators_reach_redirects_and_form_posts() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Regressions: slow and oversized bodies
+// Slow and oversized bodies (regression tests, docs/security-testing.md)
 // ---------------------------------------------------------------------------------------
 
-/// Regression: a form post that announced a body far over the limit was read until
-/// 16 KiB had arrived, so a client that announced 10 MB and then sent nothing held the
-/// connection for as long as it liked. It is refused from the header alone.
+/// A form post that announces a body over `MAX_BODY` is refused 413 from its
+/// `Content-Length` alone, before any of the body is read. Guards against a client that
+/// announces 10 MB, sends nothing more and holds the connection while the relay waits
+/// for 16 KiB to arrive.
 #[tokio::test]
 async fn a_body_announced_over_the_limit_is_refused_before_it_is_read() {
     let app = spawn_app().await;
@@ -1415,9 +1416,10 @@ async fn a_body_announced_over_the_limit_is_refused_before_it_is_read() {
     );
 }
 
-/// Regression: a body that trickled in (or stopped) was waited for without limit: the
-/// request head has a 5 s deadline, the body had none, so slow-body clients held their
-/// connections (and file descriptors) for ever. The body now has BODY_TIMEOUT.
+/// A body that trickles in (or stops) is cut off at `BODY_TIMEOUT` with 400
+/// `params_malformed`. The server's 5 s deadline covers only the request head, so
+/// without this one a slow-body client holds its connection (and a file descriptor) for
+/// ever.
 #[tokio::test]
 async fn a_body_that_never_finishes_arriving_is_cut_off() {
     let app = spawn_app().await;
