@@ -326,7 +326,7 @@ fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
             "--ttl must be between 1 and {max_age} seconds (the relay's AUTH_STATE_MAX_AGE)"
         ));
     }
-    match make_state(&secrets, &parsed, ttl, format, random_array) {
+    match make_state(&secrets, &parsed, ttl, format, random_array::<64>) {
         Ok(state) => {
             println!("{state}");
             ExitCode::SUCCESS
@@ -335,33 +335,38 @@ fn sign(target: &str, provider: &str, ttl: u64, format: Format) -> ExitCode {
     }
 }
 
-/// The state `sign` prints, made with the newest secret. `nonce` draws a native state's
-/// nonce: when it fails there is no state, never one with a predictable nonce.
+/// The state `sign` prints, made with the newest secret. `random` draws the state's
+/// randomness (a native state's nonce; an Auth.js state's `random`, `jti` and IV): when
+/// it fails there is no state, never one with predictable bytes.
 fn make_state<E: std::fmt::Display>(
     secrets: &Secrets,
     target: &Target,
     ttl: u64,
     format: Format,
-    nonce: impl FnOnce() -> Result<[u8; 16], E>,
+    random: impl FnOnce() -> Result<[u8; 64], E>,
 ) -> Result<String, String> {
+    let bytes = random().map_err(|e| e.to_string())?;
+    let part = |from: usize| -> [u8; 16] {
+        let mut out = [0; 16];
+        out.copy_from_slice(&bytes[from..from + 16]);
+        out
+    };
     match format {
-        Format::Native => {
-            let nonce = nonce().map_err(|e| e.to_string())?;
-            native::sign(
-                &NativeKey::derive(secrets.signing()),
-                target,
-                now(),
-                ttl,
-                nonce,
-            )
-            .map_err(|e| e.to_string())
-        }
+        Format::Native => native::sign(
+            &NativeKey::derive(secrets.signing()),
+            target,
+            now(),
+            ttl,
+            part(0),
+        )
+        .map_err(|e| e.to_string()),
         Format::Authjs => {
             let key = authjs::AuthJsKey::derive(secrets.signing());
-            Ok(authjs::encrypt(
-                &key,
-                &authjs::new_claims(target.as_str(), now(), ttl),
-            ))
+            let mut claim_random = [0; 32];
+            claim_random.copy_from_slice(&bytes[..32]);
+            let claims = authjs::claims_with(target.as_str(), now(), ttl, claim_random, part(32));
+            let json = serde_json::to_vec(&claims).map_err(|e| e.to_string())?;
+            Ok(authjs::encrypt_with_iv(&key, &json, part(48)))
         }
     }
 }
@@ -457,16 +462,16 @@ mod tests {
                 .unwrap();
         let target =
             Target::parse("https://pr-1.preview.example.com/api/auth/callback/github").unwrap();
-        let err = make_state(&secrets, &target, 600, Format::Native, || {
-            Err("the random source failed")
-        })
-        .unwrap_err();
-        assert_eq!(err, "the random source failed");
-        let state = make_state(&secrets, &target, 600, Format::Native, || {
-            Ok::<_, &str>([7; 16])
-        })
-        .unwrap();
-        let verified = Keyring::new(secrets.secrets()).verify(&state, now(), 600);
-        assert!(verified.is_ok(), "{verified:?}");
+        for format in [Format::Native, Format::Authjs] {
+            let err = make_state(&secrets, &target, 600, format, || {
+                Err("the random source failed")
+            })
+            .unwrap_err();
+            assert_eq!(err, "the random source failed");
+            let state =
+                make_state(&secrets, &target, 600, format, || Ok::<_, &str>([7; 64])).unwrap();
+            let verified = Keyring::new(secrets.secrets()).verify(&state, now(), 600);
+            assert!(verified.is_ok(), "{verified:?}");
+        }
     }
 }

@@ -330,13 +330,32 @@ pub fn encrypt(key: &AuthJsKey, claims: &AuthJsClaims) -> String {
 /// `origin`, `random` (32 random bytes, base64url), `iat = now`, `exp = now + ttl`
 /// (Auth.js uses 900 s) and a random UUID v4 `jti`.
 pub fn new_claims(origin: &str, now: u64, ttl: u64) -> AuthJsClaims {
+    claims_with(
+        origin,
+        now,
+        ttl,
+        crate::random_bytes(),
+        crate::random_bytes(),
+    )
+}
+
+/// [`new_claims`] with the random bytes given: `random` for the `random` claim, `jti`
+/// for the UUID. For callers that draw randomness themselves and must refuse to sign
+/// when it fails.
+pub fn claims_with(
+    origin: &str,
+    now: u64,
+    ttl: u64,
+    random: [u8; 32],
+    jti: [u8; 16],
+) -> AuthJsClaims {
     AuthJsClaims {
         origin: origin.to_owned(),
-        random: Some(URL_SAFE_NO_PAD.encode(crate::random_bytes::<32>())),
+        random: Some(URL_SAFE_NO_PAD.encode(random)),
         iat: Some(now),
         exp: Some(now.saturating_add(ttl)),
         nbf: None,
-        jti: Some(uuid_v4(crate::random_bytes())),
+        jti: Some(uuid_v4(jti)),
     }
 }
 
