@@ -1,4 +1,6 @@
-//! Prometheus metrics, through the `prometheus-client` crate.
+//! Prometheus metrics, through the `prometheus-client` crate: callbacks by outcome,
+//! reason, provider, format and app, their latency, and configuration loads. The request
+//! path ([`crate::request`]) counts them and serves `/metrics`.
 
 use std::cell::RefCell;
 

@@ -1,11 +1,14 @@
 //! A small first-in, first-out memory of the last few values a thread used.
 //!
 //! Every callback to a relay carries one of a few `Host` values, a state whose target is
-//! one of a few preview callback URLs, and one of a few metric label sets. Remembering
-//! the last few of each on the thread that handles the request saves a URL parse or a
-//! label lookup per request. A [`Recent`] is only ever consulted for a value that is a
-//! pure function of its key, so an answer from memory is the answer a fresh computation
-//! would give; it changes the cost, never the result.
+//! one of a few preview callback URLs, and one of a few metric label sets. The three
+//! caches of the hot path are each a [`Recent`] on the thread that handles the request:
+//! the last parsed `Host` (`relay::authority`), the last 16 parsed targets
+//! (`relay::decide`) and the last 16 label sets with their counters (`metrics`). They
+//! save a URL parse or a label lookup per request. A [`Recent`] is only ever consulted
+//! for a value that a fresh computation would give again for the same key, so an answer
+//! from memory is the answer a fresh computation would give; it changes the cost, never
+//! the result.
 
 use std::collections::VecDeque;
 

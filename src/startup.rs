@@ -1,4 +1,7 @@
-//! Building and running the HTTP service.
+//! Building and running the HTTP service: binds the main listener (and the
+//! `METRICS_PORT` one), runs an actix-web server whose one service is
+//! [`crate::actix::handle`] over a shared [`Relay`], and swaps in a new configuration
+//! while it runs ([`Reloader`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,9 +1,15 @@
-//! Configuration: read from the environment once, parsed into valid values.
+//! Configuration: read once, from the environment or a config file, parsed into valid
+//! values.
 //!
-//! Every variable is read as text through `envy` and then parsed here, so that an error
-//! names the variable and the rule, never the value (which may be a secret). [`VARS`] is
-//! the one table of the variables; a config file ([`Source::File`]) adds apps, each with
-//! its own secrets and allowlist.
+//! Every variable is read as text through `envy` and then parsed, so that an error names
+//! the variable and the rule, never the value (which may be a secret).
+//!
+//! - this module: [`Config`] (one app's valid configuration) and [`ConfigError`];
+//! - `env`: [`VARS`], the one table of the variables, and their parsers ([`Settings`]
+//!   for what every app shares);
+//! - `secrets`: an app's [`Secrets`] and the checks every secret passes;
+//! - `file`: [`Source`] (environment or file) and the config file of several apps,
+//!   each with its own base path, secrets and allowlist ([`apps_from_file`]).
 
 mod env;
 mod file;

@@ -25,6 +25,10 @@
 //!
 //! An [`Allowlist`] is a comma-separated list of patterns; it may not be empty, and there
 //! is no "allow everything".
+//!
+//! This module holds [`OriginPattern`], [`Allowlist`] and matching; `parse` turns one
+//! pattern into its canonical form, `public_suffix` applies the public-suffix rule, and
+//! `error` is [`PatternError`] with its messages.
 
 mod error;
 mod parse;

@@ -1,5 +1,6 @@
 //! The Vercel function: authrelay's callback, `/healthz` and `/readyz` behind the rewrites
-//! in `vercel.json`. The configuration is read once, when the instance starts.
+//! in `vercel.json`, answered by [`authrelay_vercel::handle`]. The configuration is read
+//! once, when the instance starts.
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
 //! authrelay on Vercel: a thin adapter from a Vercel Rust function's HTTP request to the
 //! relay's request path ([`authrelay::request::Relay::handle`]) and back. It translates
 //! types and nothing else, so it answers every request as the actix service does: the
-//! same routes, methods, body limits and refusals, byte for byte.
+//! same routes and methods (`HEAD` included), the same body limit, deadline and body
+//! errors, the same refusals, redirects and pages (`tests/adapter.rs` compares the two).
+//! It also serves `GET /metrics`, counted per function instance.
 //!
 //! Routing. `vercel.json` rewrites `/api/auth/callback/:provider`, `/healthz` and `/readyz`
-//! to the one function and adds [`PATH_PARAM`] (the original path) to the query, because a
+//! (not `/metrics`) to the one function and adds [`PATH_PARAM`] (the original path) to the query, because a
 //! rewritten request may reach the function under the function's own path. The adapter
 //! takes the request path when it is one of the relay's routes, else [`PATH_PARAM`], and
 //! always removes [`PATH_PARAM`] from the query, so that it is never forwarded to a
