@@ -109,12 +109,12 @@ pub fn answer(outcome: &Outcome, json: bool) -> Answer {
     }
 }
 
-/// `GET /healthz`: the process is up.
+/// `GET` or `HEAD /healthz`: the process is up.
 pub fn healthz() -> Answer {
     plain(200, "text/plain; charset=utf-8", "ok\n".to_owned())
 }
 
-/// `GET /readyz`: the generation of the loaded configuration and its apps.
+/// `GET` or `HEAD /readyz`: the generation of the loaded configuration and its apps.
 pub fn readyz(apps: &Apps, generation: u64) -> Answer {
     plain(
         200,
