@@ -102,6 +102,16 @@ pub enum BodyError {
     Malformed,
 }
 
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsRoute {
+    /// On the main listener, beside the callbacks (no `METRICS_PORT`).
+    Main,
+    /// Only on the metrics listener (`METRICS_PORT`). A deployment without one, such as
+    /// a Vercel function, whose every route is public, serves metrics nowhere.
+    OwnListener,
+}
+
 /// Where a request goes.
 enum Route<'a> {
     Healthz,
@@ -119,13 +129,12 @@ pub struct Relay {
     generation: AtomicU64,
     metrics: Metrics,
     trust_host: bool,
-    metrics_listener: bool,
+    metrics_route: MetricsRoute,
 }
 
 impl Relay {
-    /// A relay serving `apps` (generation 1). `metrics_listener` says whether `/metrics`
-    /// has a listener of its own, in which case the main listener does not serve it.
-    pub fn new(apps: Apps, metrics_listener: bool) -> Self {
+    /// A relay serving `apps` (generation 1), with `/metrics` where `metrics_route` says.
+    pub fn new(apps: Apps, metrics_route: MetricsRoute) -> Self {
         let metrics = Metrics::new();
         metrics.reloaded(true, 1);
         Self {
@@ -133,7 +142,7 @@ impl Relay {
             apps: ArcSwap::from_pointee(apps),
             generation: AtomicU64::new(1),
             metrics,
-            metrics_listener,
+            metrics_route,
         }
     }
 
@@ -173,14 +182,10 @@ impl Relay {
             // HEAD too: uptime checkers use it.
             "/healthz" if get_or_head => Route::Healthz,
             "/readyz" if get_or_head => Route::Readyz,
-            // With a listener of its own, the main listener does not serve metrics.
-            "/metrics" if req.method == Method::Get => {
-                if self.metrics_listener && req.listener == Listener::Main {
-                    Route::NotFound
-                } else {
-                    Route::Metrics
-                }
-            }
+            "/metrics" if req.method == Method::Get => match (self.metrics_route, req.listener) {
+                (MetricsRoute::OwnListener, Listener::Main) => Route::NotFound,
+                _ => Route::Metrics,
+            },
             _ if req.listener == Listener::Metrics => Route::NotFound,
             path => match apps.callback(path) {
                 Some((app, provider)) => Route::Callback(app, provider),

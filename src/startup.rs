@@ -14,7 +14,7 @@ use crate::actix::{self, MetricsPort};
 use crate::answer::COMMON_HEADERS;
 use crate::apps::Apps;
 use crate::config::{Config, ConfigError, Source};
-use crate::request::Relay;
+use crate::request::{MetricsRoute, Relay};
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -76,7 +76,11 @@ impl Application {
             Some(l) => Some(l.local_addr()?.port()),
             None => None,
         };
-        let relay = Arc::new(Relay::new(apps, metrics_port.is_some()));
+        let metrics_route = match metrics_port {
+            Some(_) => MetricsRoute::OwnListener,
+            None => MetricsRoute::Main,
+        };
+        let relay = Arc::new(Relay::new(apps, metrics_route));
         let data = web::Data::new(relay.clone());
         let port_data = web::Data::new(MetricsPort(metrics_port));
         let server = HttpServer::new(move || {

@@ -3,11 +3,12 @@
 //! types and nothing else, so it answers every request as the actix service does: the
 //! same routes and methods (`HEAD` included), the same body limit, deadline and body
 //! errors, the same refusals, redirects and pages (`tests/adapter.rs` compares the two).
-//! It also serves `GET /metrics`, counted per function instance.
+//! Every path of a function is public, so it serves `/metrics` nowhere, as a binary with
+//! `METRICS_PORT` does not on its public port.
 //!
 //! Routing. `vercel.json` rewrites `/api/auth/callback/:provider`, `/healthz` and `/readyz`
-//! (not `/metrics`) to the one function and adds [`PATH_PARAM`] (the original path) to the query, because a
-//! rewritten request may reach the function under the function's own path. The adapter
+//! to the one function and adds [`PATH_PARAM`] (the original path) to the query, because
+//! a rewritten request may reach the function under the function's own path. The adapter
 //! takes the request path when it is one of the relay's routes, else [`PATH_PARAM`], and
 //! always removes [`PATH_PARAM`] from the query, so that it is never forwarded to a
 //! preview.
@@ -20,7 +21,7 @@ use authrelay::answer::{self, Answer};
 use authrelay::apps::Apps;
 use authrelay::config::{Config, LogFormat};
 use authrelay::relay::Refusal;
-use authrelay::request::{self, BodyError, Headers, Listener, Method};
+use authrelay::request::{self, BodyError, Headers, Listener, Method, MetricsRoute};
 use http_body_util::{BodyExt as _, LengthLimitError};
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
@@ -62,8 +63,8 @@ impl Relay {
     fn from_result(config: Result<Config, String>) -> Self {
         let log_format = config.as_ref().ok().map(|c| c.log_format);
         Self {
-            // A function instance has no metrics listener of its own.
-            relay: config.map(|c| request::Relay::new(Apps::single(c), false)),
+            // A function has no private listener: metrics are served nowhere.
+            relay: config.map(|c| request::Relay::new(Apps::single(c), MetricsRoute::OwnListener)),
             log_format,
         }
     }

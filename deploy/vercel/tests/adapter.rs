@@ -48,6 +48,8 @@ fn env() -> HashMap<String, String> {
         ),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
+        // Metrics on a port of their own, as a function has none that is private.
+        ("METRICS_PORT", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -529,14 +531,6 @@ async fn raw_service(port: u16, request: &str, limit: Duration) -> (u16, String)
     (status, body.to_owned())
 }
 
-/// The names of the metric families in a Prometheus text answer.
-fn metric_families(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.split(' ').next())
-        .collect()
-}
-
 #[tokio::test]
 async fn every_route_and_method_answers_alike() {
     let both = Both::start().await;
@@ -559,16 +553,9 @@ async fn every_route_and_method_answers_alike() {
             for accept in ["text/html", "application/json"] {
                 let mut req = Req::get(path.clone()).header("accept", accept);
                 req.method = method;
-                if path == "/metrics" && method == "GET" {
-                    // Two relays count different requests: the same families, not the
-                    // same numbers.
-                    let (a, s) = (both.adapter(&req).await, both.service(&req).await);
-                    assert_eq!((a.status, &a.headers), (s.status, &s.headers));
-                    assert_eq!(a.status, 200);
-                    assert_eq!(metric_families(&a.body), metric_families(&s.body));
-                    assert!(metric_families(&a.body).contains(&"authrelay_bounces"));
-                } else {
-                    both.same(req).await;
+                let answer = both.same(req).await;
+                if path == "/metrics" {
+                    assert_eq!(answer.status, 404, "{method} /metrics");
                 }
                 seen += 1;
             }
