@@ -8,7 +8,8 @@
 #                                         # 100k-request soak, 5 starts, no chart
 #   scripts/bench/load.sh --update-docs   # full run, and copy the chart to docs/
 #
-# Other flags (--runs N, --duration S, --soak N, --ready-starts N) go to load.py.
+# Other flags (--runs N, --duration S, --soak N, --ready-starts N, --baseline BINARY: an
+# earlier relay build loaded in the same interleaved runs) go to load.py.
 # Results: target/bench/results.{json,md} (and performance.svg). It builds the release
 # binaries first (honouring CARGO_TARGET_DIR), installs wrk and the Node test packages
 # if they are missing, and stops every process it started.
