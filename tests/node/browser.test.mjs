@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
@@ -30,7 +31,83 @@ let provider;
 let relay;
 let preview;
 let browser;
+let formPreview;
 const cleanups = [];
+
+/** Escapes text for HTML element content and double-quoted attribute values. */
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A preview that only records what is posted to it: every POST's method, path, content
+ * type and body, the body decoded as a form into [name, value] pairs in order. It answers 200 with a page
+ * whose #received says how many fields arrived.
+ */
+async function startFormPreview(host) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      if (req.method !== "POST") {
+        // The browser's own requests (a favicon): not part of any test, and no error
+        // in the console either.
+        res.writeHead(204).end();
+        return;
+      }
+      const body = Buffer.concat(chunks).toString("utf8");
+      const fields = [...new URLSearchParams(body)];
+      requests.push({ method: req.method, path: req.url, contentType: req.headers["content-type"], fields });
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><title>preview</title><p id="received">${fields.length} fields</p>`);
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  const origin = `http://${host}:${server.address().port}`;
+  return {
+    origin,
+    callbackUrl: `${origin}/api/auth/callback/apple`,
+    requests,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The provider's side of a form_post callback: a page (in `page`, at about:blank) whose
+ * form posts `fields` to the relay's callback, submitted by a click on its button, as a
+ * user on the provider's page would.
+ */
+async function postFromProvider(page, action, fields) {
+  const inputs = fields
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join("");
+  await page.setContent(
+    `<!doctype html><form method="post" action="${escapeHtml(action)}">${inputs}<button id="go">Sign in</button></form>`,
+  );
+  await page.locator("#go").click();
+}
+
+// Names of form controls that shadow the form element's own properties
+// (form.submit, form.action, …), and names that are HTML or script fragments.
+const SHADOWING_NAMES = [
+  "submit",
+  "action",
+  "method",
+  "elements",
+  "id",
+  "length",
+  "target",
+  "nodeName",
+  "getElementById",
+  "HTMLFormElement",
+  "relay",
+  "<script>x</script>",
+  '"><img src=x>',
+];
 
 /** Runs `fn(page)` in a fresh context; on failure keeps a screenshot of where it stopped. */
 async function withPage(name, fn) {
@@ -79,6 +156,8 @@ function browserTests() {
       name: "preview (browser test)",
     });
     cleanups.push(() => preview.stop());
+    formPreview = await startFormPreview("127.0.0.2");
+    cleanups.push(() => formPreview.stop());
     browser = await chromium.launch(chromiumOptions());
     cleanups.push(() => browser.close());
   }, { timeout: 45_000 });
@@ -146,5 +225,72 @@ function browserTests() {
       assert.equal(await page.locator("#reason").innerText(), "target_not_allowed");
       await page.screenshot({ path: `${ARTIFACTS}/browser-refusal.png`, fullPage: true });
     });
+  });
+
+  /**
+   * Posts `fields` plus a valid code and state to the relay from a provider page, and
+   * asserts that the relay's page (auto-submitting, or by its button when scripts are
+   * off) lands the browser on the preview with exactly those fields, without a script
+   * error or a CSP violation.
+   */
+  async function formPostLands(page, extraFields, { click = false } = {}) {
+    const problems = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    });
+    const state = await signState({
+      secret: SECRET,
+      target: formPreview.callbackUrl,
+      provider: "apple",
+      format: "native",
+    });
+    const fields = [["code", `code-${randomUUID()}`], ["state", state], ...extraFields];
+    const before = formPreview.requests.length;
+    const relayCallback = relay.callbackUrl("apple");
+    await postFromProvider(page, relayCallback, fields);
+    if (click) {
+      await page.waitForURL(relayCallback);
+      const button = page.getByRole("button", { name: "Continue" });
+      assert.ok(await button.isVisible(), "the relay's page shows its Continue button");
+      await button.click();
+    }
+    // The auto-submit happens as the relay's page loads: a page that stays put has failed.
+    await page.waitForURL(formPreview.callbackUrl, { timeout: 5000 }).catch((error) => {
+      throw new Error(`the browser stayed on ${page.url()} (${problems.join("; ") || "no script error"}): ${error.message}`);
+    });
+    assert.match(await page.locator("#received").innerText(), new RegExp(`^${fields.length} fields$`));
+    assert.equal(formPreview.requests.length, before + 1, "the preview got one request");
+    const got = formPreview.requests.at(-1);
+    assert.equal(got.method, "POST");
+    assert.equal(got.path, "/api/auth/callback/apple");
+    assert.equal(got.contentType, "application/x-www-form-urlencoded");
+    assert.deepEqual(got.fields, fields, "the preview got exactly the posted fields, in order");
+    assert.deepEqual(problems, [], "no script error and no CSP violation");
+  }
+
+  for (const name of SHADOWING_NAMES) {
+    test(`a posted field named ${JSON.stringify(name)} does not stop the form`, { timeout: TEST_TIMEOUT }, async () => {
+      await withPage(`form-post-field-${SHADOWING_NAMES.indexOf(name)}`, (page) =>
+        formPostLands(page, [[name, `value of ${name} & "more" <b>`]]),
+      );
+    });
+  }
+
+  test("a form post carrying every shadowing field name at once lands on the preview", { timeout: TEST_TIMEOUT }, async () => {
+    await withPage("form-post-all-fields", (page) =>
+      formPostLands(page, SHADOWING_NAMES.map((name, i) => [name, `v${i}`])),
+    );
+  });
+
+  test("without scripts, the relay's Continue button posts the same fields", { timeout: TEST_TIMEOUT }, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    context.setDefaultTimeout(NAV_TIMEOUT);
+    try {
+      const page = await context.newPage();
+      await formPostLands(page, [["submit", "s"], ["user", '{"name":"Ann"}']], { click: true });
+    } finally {
+      await context.close().catch(() => {});
+    }
   });
 }
