@@ -75,3 +75,70 @@ async fn a_state_in_both_query_and_body_is_refused() {
     .await;
     assert_refused_json(r, 400, "state_duplicated").await;
 }
+
+#[tokio::test]
+async fn fields_named_like_form_properties_are_all_reposted_under_the_strict_csp() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+
+    let app = spawn_app().await;
+    let target = "https://pr-7.preview.example.com/api/auth/callback/apple";
+    let state = native_state(target);
+    let names = [
+        "submit",
+        "action",
+        "method",
+        "elements",
+        "id",
+        "length",
+        "target",
+        "nodeName",
+        "<script>x</script>",
+        "\"><img src=x>",
+    ];
+    let mut body = format!("code=c&state={state}");
+    for name in names {
+        body.push_str(&format!("&{}={}", enc(name), enc(&format!("v-{name}"))));
+    }
+    let r = app.post_callback("apple", &body).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = r.text().await.unwrap();
+
+    // One input per posted field, in order, each name and value escaped.
+    let inputs: Vec<&str> = html.split("<input ").skip(1).collect();
+    assert_eq!(inputs.len(), names.len() + 2, "{html}");
+    for (input, name) in inputs[2..].iter().zip(names) {
+        let escaped = name
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        assert!(
+            input.starts_with(&format!(
+                "type=\"hidden\" name=\"{escaped}\" value=\"v-{escaped}\">"
+            )),
+            "{input}"
+        );
+    }
+    assert!(!html.contains("<img"), "{html}");
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+
+    // The one script is the one the CSP allows, by hash and nothing else.
+    let start = html.find("<script>").unwrap() + "<script>".len();
+    let script = &html[start..html.find("</script>").unwrap()];
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    assert!(
+        csp.contains(&format!("; script-src 'sha256-{hash}'; ")),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe"), "{csp}");
+    assert!(
+        script.starts_with("HTMLFormElement.prototype.submit.call("),
+        "{script}"
+    );
+    assert!(html.contains("<button type=\"submit\">Continue</button>"));
+}
