@@ -2,6 +2,11 @@
 // browser follows every redirect itself (provider → relay → preview) and keeps its own
 // cookies; the test only clicks the provider's button on Auth.js's sign-in page.
 //
+// Then form_post callbacks: a provider-like page posts fields to the relay, and the
+// relay's auto-submitting page must land the browser on a preview that records what it
+// receives — whatever the fields are named (`submit`, `action`… shadow the form
+// element's properties), and by the page's button when scripts are off.
+//
 // Screenshots of the signed-in page and of a refusal go to artifacts/ at the repository
 // root. Without /usr/bin/chromium the tests are skipped, unless CI is set: then they fail.
 //
