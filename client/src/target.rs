@@ -17,7 +17,8 @@
 //!   port 0 and none above 65535;
 //! - in the path: no encoded `/`, `\`, `.`, `%` or NUL (`%2f %5c %2e %25 %00`, any case),
 //!   no `.` or `..` segment and no empty segment (`//`);
-//! - the raw string is exactly the `url` crate's serialization of itself.
+//! - the raw string is exactly the `url` crate's serialization of itself;
+//! - a query, if there is one, is plain: see [below](#the-query).
 //!
 //! The last rule is the main defence against parser differentials: whatever the `url`
 //! crate would have rewritten (uppercase, IPv4 in octal/hex/decimal, a default port written
@@ -25,6 +26,28 @@
 //! is refused instead of being normalised, so the string that was signed, the string that
 //! was checked against the allowlist and the `Location` the browser follows are the same
 //! bytes. A query is allowed and kept when the relay forwards; a fragment is not.
+//!
+//! # The query
+//!
+//! The relay appends the provider's parameters after a target's own query, so a target's
+//! query must not be readable, by any parser a preview may use, as holding a callback
+//! parameter ([`CALLBACK_PARAMS`]): the preview would see two `code`s and might take the
+//! one the state's signer put there. Parsers disagree on what a query holds (WHATWG
+//! splits on `&` only; legacy Go and Python also split on `;`; PHP turns ` `, `.` and `[`
+//! in a name into `_` and reads `code[]` as `code`; Rack reads `code[]` as `code` too;
+//! some decode `+` and `%XX` in names, some stop a name at NUL), so the rule allows only
+//! what every one of them reads the same way. A query is empty (`?`) or
+//! `name=value` pairs joined by `&`, where:
+//!
+//! - there is no `;` anywhere in the query ([`TargetError::QuerySemicolon`]);
+//! - every pair has a `=` and a name of one or more ASCII letters, digits, `-` and `_`,
+//!   nothing else: no `%`, `+`, `.`, `[`, `]`, space… and no empty pair (`&&`, a trailing
+//!   `&`) ([`TargetError::QueryName`]);
+//! - no name is a callback parameter, compared case-insensitively
+//!   ([`TargetError::QueryCallbackParam`]).
+//!
+//! A value may hold anything else the canonical form allows, percent-escapes included:
+//! every parser splits the pairs before it decodes them.
 
 use std::fmt;
 use std::net::Ipv6Addr;
@@ -39,6 +62,21 @@ pub const MAX_TARGET_LEN: usize = 1024;
 /// Longest DNS name (RFC 1035, without the trailing dot) and label.
 const MAX_HOST_LEN: usize = 253;
 const MAX_LABEL_LEN: usize = 63;
+
+/// The parameters a provider may send to a callback. A target's own query never names
+/// one, in any case (see [the query rule](crate::target#the-query)).
+pub const CALLBACK_PARAMS: [&str; 10] = [
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+    "user",
+    "id_token",
+    "session_state",
+    "scope",
+];
 
 /// Longest provider id accepted by [`is_valid_provider_id`].
 pub const MAX_PROVIDER_ID_LEN: usize = 64;
@@ -124,6 +162,19 @@ pub enum TargetError {
     /// The string differs from its canonical serialization.
     #[error("the callback URL is not in canonical form (lowercase host, no default port, nothing a URL parser would rewrite)")]
     NotCanonical,
+    /// A `;` in the query, which some parsers read as a separator between pairs.
+    #[error("the callback URL's query contains a semicolon")]
+    QuerySemicolon,
+    /// A part of the query that is not `name=value` with a name of ASCII letters, digits,
+    /// `-` and `_` (an empty pair, a pair without `=`, an empty name, or a name with `%`,
+    /// `+`, `.`, `[`, `]` or any other character).
+    #[error(
+        "the callback URL's query is not name=value pairs with names of letters, digits, - and _"
+    )]
+    QueryName,
+    /// A name in the query is a callback parameter ([`CALLBACK_PARAMS`], any case).
+    #[error("the callback URL's query carries a callback parameter such as code or state")]
+    QueryCallbackParam,
 }
 
 impl TargetError {
@@ -148,6 +199,9 @@ impl TargetError {
             Self::DotSegment => "dot_segment",
             Self::EmptySegment => "empty_segment",
             Self::NotCanonical => "not_canonical",
+            Self::QuerySemicolon => "query_semicolon",
+            Self::QueryName => "query_name",
+            Self::QueryCallbackParam => "query_shadows_callback_params",
         }
     }
 }
@@ -218,6 +272,9 @@ impl Target {
         if url.as_str() != raw {
             return Err(TargetError::NotCanonical);
         }
+        if let Some(query) = url.query() {
+            check_query(query)?;
+        }
         Ok(Target { url })
     }
 
@@ -256,7 +313,8 @@ impl Target {
     }
 
     /// Whether the URL has a query (`?`, even an empty one). The relay keeps it and
-    /// appends the callback parameters after it.
+    /// appends the callback parameters after it; the query passed
+    /// [the query rule](crate::target#the-query).
     pub fn has_query(&self) -> bool {
         self.url.query().is_some()
     }
@@ -468,6 +526,32 @@ fn check_path(path: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
+/// [The query rule](crate::target#the-query), on a query already in canonical form.
+fn check_query(query: &str) -> Result<(), TargetError> {
+    if query.is_empty() {
+        return Ok(());
+    }
+    if query.contains(';') {
+        return Err(TargetError::QuerySemicolon);
+    }
+    for pair in query.split('&') {
+        let Some((name, _)) = pair.split_once('=') else {
+            return Err(TargetError::QueryName);
+        };
+        let plain = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !plain {
+            return Err(TargetError::QueryName);
+        }
+        if CALLBACK_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p)) {
+            return Err(TargetError::QueryCallbackParam);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -636,6 +720,40 @@ mod tests {
             ("https://a.example.com/<x>", "not_canonical"),
             ("https://a.example.com/cb?q='x", "not_canonical"),
             ("https://a.example.com/cb?q=\"x", "not_canonical"),
+            // query: plain name=value pairs, no callback parameter
+            ("https://a.example.com/cb?tenant=acme", "ok"),
+            ("https://a.example.com/cb?app=1&x=2", "ok"),
+            (
+                "https://a.example.com/cb?a-b_C9=&next=/x?y=%3B%26code%3D1",
+                "ok",
+            ),
+            ("https://a.example.com/cb?codes=1&my_state=2&code-x=3", "ok"),
+            (
+                "https://a.example.com/cb?x=1;code=INJECTED",
+                "query_semicolon",
+            ),
+            ("https://a.example.com/cb?x=1;y=2", "query_semicolon"),
+            ("https://a.example.com/cb?code=x;", "query_semicolon"),
+            ("https://a.example.com/cb?code[]=x", "query_name"),
+            ("https://a.example.com/cb?code%00=x", "query_name"),
+            ("https://a.example.com/cb?+code=x", "query_name"),
+            ("https://a.example.com/cb?code.=x", "query_name"),
+            ("https://a.example.com/cb?x", "query_name"),
+            ("https://a.example.com/cb?=x", "query_name"),
+            ("https://a.example.com/cb?x=1&", "query_name"),
+            ("https://a.example.com/cb?&x=1", "query_name"),
+            (
+                "https://a.example.com/cb?code=x",
+                "query_shadows_callback_params",
+            ),
+            (
+                "https://a.example.com/cb?x=1&STATE=2",
+                "query_shadows_callback_params",
+            ),
+            (
+                "https://a.example.com/cb?Id_Token=",
+                "query_shadows_callback_params",
+            ),
         ];
         let mut failures = Vec::new();
         for (raw, want) in cases {
@@ -728,7 +846,7 @@ mod tests {
                 Some("azure-ad_b2c"),
             ),
             (
-                "https://a.example.com/callback/github?callback/x",
+                "https://a.example.com/callback/github?next=callback/x",
                 Some("github"),
             ),
             ("https://a.example.com/callback/github/", None),
@@ -829,6 +947,9 @@ mod tests {
             TargetError::DotSegment,
             TargetError::EmptySegment,
             TargetError::NotCanonical,
+            TargetError::QuerySemicolon,
+            TargetError::QueryName,
+            TargetError::QueryCallbackParam,
         ];
         let mut codes: Vec<&str> = all.iter().map(TargetError::code).collect();
         codes.sort_unstable();

@@ -1,14 +1,15 @@
 //! Hostile callback URLs against both locks on the target: the URL rules
 //! (`Target::parse`) and the operator's allowlist (`Allowlist::matches`).
 //!
-//! Three sources: a hand-written table by attack class, the 559 open-redirect payloads
+//! Four sources: a hand-written table by attack class, the cases shared with the
+//! JavaScript client (`clients/js/test/target-cases.json`), the 559 open-redirect payloads
 //! of the oauth2-proxy project (`tests/fixtures/openredirects.txt`, MIT, see
 //! `openredirects.LICENSE` beside it), and deterministic random strings built from
 //! parser-confusing pieces. For the last two, whatever is accepted is re-checked by hand
 //! against the intended hosts, independently of the code under test.
 
 use authrelay_client::pattern::Allowlist;
-use authrelay_client::target::{Target, MAX_TARGET_LEN};
+use authrelay_client::target::{Target, CALLBACK_PARAMS, MAX_TARGET_LEN};
 
 /// What a case should do: be refused by the URL rules with this code, or parse and then be
 /// allowed (`true`) or not (`false`) by [`TABLE_ALLOWLIST`].
@@ -230,9 +231,43 @@ fn table() -> Vec<(String, Want)> {
         ("https://app.example.com/cb#@evil.com", Refused("fragment")),
         ("https://evil.com#.app.example.com", Refused("fragment")),
         ("https://evil.com?.app.example.com/", Refused("not_canonical")),
-        ("https://evil.com/?.app.example.com", NOT_ALLOWED),
+        ("https://evil.com/?.app.example.com", Refused("query_name")),
+        ("https://evil.com/?x=.app.example.com", NOT_ALLOWED),
         ("https://evil.com/https://app.example.com/", Refused("empty_segment")),
         ("https://evil.com/app.example.com", NOT_ALLOWED),
+        // --- a query that plants a callback parameter for some parser (WHATWG, PHP, Rack,
+        // legacy `;` splitting): only plain name=value pairs joined by `&` pass
+        ("https://app.example.com/api/auth/callback/github?tenant=acme", ALLOWED),
+        ("https://app.example.com/api/auth/callback/github?app=1&x=2", ALLOWED),
+        ("https://app.example.com/api/auth/callback/github?", ALLOWED),
+        ("https://app.example.com/api/auth/callback/github?next=%3Bcode%3DINJECTED", ALLOWED),
+        ("https://app.example.com/api/auth/callback/github?x=%26code%3DINJECTED", ALLOWED),
+        ("https://app.example.com/api/auth/callback/github?x=1;code=INJECTED", Refused("query_semicolon")),
+        ("https://app.example.com/api/auth/callback/github?x=1;state=INJECTED", Refused("query_semicolon")),
+        ("https://app.example.com/api/auth/callback/github?code=a;b", Refused("query_semicolon")),
+        ("https://app.example.com/api/auth/callback/github?x=a;code", Refused("query_semicolon")),
+        ("https://app.example.com/api/auth/callback/github?code[]=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code[0]=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?state[x]=y", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code]=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code%00=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code%00junk=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?%63ode=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?%43ODE=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code%20=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?+code=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code+=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code.=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?id.token=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?session.state=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?=code", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?x=1&&code%5B%5D=x", Refused("query_name")),
+        ("https://app.example.com/api/auth/callback/github?code=INJECTED", Refused("query_shadows_callback_params")),
+        ("https://app.example.com/api/auth/callback/github?tenant=a&Code=INJECTED", Refused("query_shadows_callback_params")),
+        ("https://app.example.com/api/auth/callback/github?STATE=x", Refused("query_shadows_callback_params")),
+        ("https://app.example.com/api/auth/callback/github?error=access_denied", Refused("query_shadows_callback_params")),
+        ("https://app.example.com/api/auth/callback/github?iss=https://evil.com", Refused("query_shadows_callback_params")),
     ];
     let mut cases: Vec<(String, Want)> = fixed.iter().map(|(r, w)| ((*r).to_owned(), *w)).collect();
     // --- length
@@ -249,7 +284,7 @@ fn table() -> Vec<(String, Want)> {
 fn table_of_hostile_targets() {
     let list = Allowlist::parse(TABLE_ALLOWLIST).expect("the table's allowlist parses");
     let cases = table();
-    assert!(cases.len() >= 150, "{} cases", cases.len());
+    assert!(cases.len() >= 180, "{} cases", cases.len());
     let mut failures = Vec::new();
     for (raw, want) in &cases {
         let got = verdict(&list, raw);
@@ -267,6 +302,44 @@ fn table_of_hostile_targets() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// The cases both clients check (`clients/js/test/target-cases.json`): the JS tests check
+/// the JavaScript client's verdict on each, this test the Rust client's code.
+const SHARED_CASES: &str = include_str!("../../clients/js/test/target-cases.json");
+
+#[test]
+fn the_cases_shared_with_the_js_client_get_their_codes() {
+    let shared: serde_json::Value = serde_json::from_str(SHARED_CASES).expect("valid JSON");
+    let cases = shared["cases"].as_array().expect("a list of cases");
+    assert!(cases.len() >= 150, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    let mut shadowed = Vec::new();
+    for case in cases {
+        let (Some(raw), Some(want)) = (case[0].as_str(), case[1].as_str()) else {
+            panic!("not a [target, code] pair: {case}");
+        };
+        let got = Target::parse(raw).map_or_else(|e| e.code(), |_| "ok");
+        if got != want {
+            failures.push(format!("{raw:?}: want {want}, got {got}"));
+        }
+        if want == "query_shadows_callback_params" {
+            if let Some((_, query)) = raw.split_once('?') {
+                shadowed.extend(
+                    query
+                        .split('&')
+                        .filter_map(|p| p.split_once('='))
+                        .map(|(k, _)| k.to_ascii_lowercase()),
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every callback parameter is in a shared case, so a parameter added on one side
+    // only fails on the other.
+    for p in CALLBACK_PARAMS {
+        assert!(shadowed.iter().any(|s| s == p), "no shared case names {p}");
+    }
 }
 
 const FIXTURE: &str = include_str!("../../tests/fixtures/openredirects.txt");

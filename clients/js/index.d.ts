@@ -62,7 +62,10 @@ export type TargetReason =
   | "encoded_separator"
   | "dot_segment"
   | "empty_segment"
-  | "not_canonical";
+  | "not_canonical"
+  | "query_semicolon"
+  | "query_name"
+  | "query_shadows_callback_params";
 
 /**
  * Every error this module throws. The message is a fixed sentence that never holds a

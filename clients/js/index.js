@@ -91,7 +91,14 @@ const TARGET_REASONS = {
   dot_segment: "the callback URL's path contains a . or .. segment",
   empty_segment: "the callback URL's path contains an empty segment (//)",
   not_canonical: "the callback URL is not in canonical form (lowercase host, no default port, nothing a URL parser would rewrite)",
+  query_semicolon: "the callback URL's query contains a semicolon",
+  query_name: "the callback URL's query is not name=value pairs with names of letters, digits, - and _",
+  query_shadows_callback_params: "the callback URL's query carries a callback parameter such as code or state",
 };
+
+// The parameters a provider may send to a callback (CALLBACK_PARAMS in
+// client/src/target.rs). A target's own query never names one, in any case.
+const CALLBACK_PARAMS = ["code", "state", "iss", "error", "error_description", "error_uri", "user", "id_token", "session_state", "scope"];
 
 /**
  * Every error this module throws. `code` is stable; for `bad_target`, `reason` says which
@@ -263,8 +270,8 @@ function macInput(body) {
 
 /**
  * Checks `raw` against the URL rules. Returns null when it passes, else the reason code
- * (the Rust client's TargetError codes). A query is allowed here; callers that need a
- * callback check that separately.
+ * (the Rust client's TargetError codes). A plain query (queryProblem) is allowed here;
+ * callers that need a callback without query check that separately.
  */
 export function targetProblem(raw) {
   if (typeof raw !== "string") return "unparseable";
@@ -318,6 +325,26 @@ export function targetProblem(raw) {
   const problem = pathProblem(url.pathname);
   if (problem) return problem;
   if (url.href !== raw) return "not_canonical";
+  const q = raw.indexOf("?");
+  return q < 0 ? null : queryProblem(raw.slice(q + 1));
+}
+
+/**
+ * The query rule of client/src/target.rs (docs/security.md, "The target's query"): empty,
+ * or name=value pairs joined by "&", with no ";" anywhere, names of ASCII letters, digits,
+ * "-" and "_", and no name a callback parameter in any case. Every query parser (WHATWG,
+ * PHP, Rack, legacy ";"-splitting) then reads the same names.
+ */
+function queryProblem(query) {
+  if (query === "") return null;
+  if (query.includes(";")) return "query_semicolon";
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) return "query_name";
+    const name = pair.slice(0, eq);
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) return "query_name";
+    if (CALLBACK_PARAMS.includes(name.toLowerCase())) return "query_shadows_callback_params";
+  }
   return null;
 }
 

@@ -367,3 +367,53 @@ async fn allowed_targets_still_bounce() {
         }
     }
 }
+
+/// A target's own query that some parser (legacy `;` splitting, PHP, Rack, …) reads as
+/// holding `code`: a state carrying one is refused, so the preview never sees a `code`
+/// ahead of the provider's. Plain queries still bounce, kept ahead of the parameters.
+#[tokio::test]
+async fn a_target_query_cannot_plant_a_callback_parameter_for_any_parser() {
+    let app = spawn_app().await;
+    let base = "https://app.example.com/api/auth/callback/github";
+    for query in [
+        "x=1;code=INJECTED",
+        "code[]=INJECTED",
+        "code%00=INJECTED",
+        "+code=INJECTED",
+        "code.=INJECTED",
+        "code=INJECTED",
+        "x=1&CODE=INJECTED",
+        "code%5B%5D=INJECTED",
+        "%63ode=INJECTED",
+        "code",
+        "x=1&",
+    ] {
+        let origin = format!("{base}?{query}");
+        for (format, state) in [
+            ("authjs", authjs_state(&origin)),
+            ("native", raw_native_state(&origin)),
+        ] {
+            let q = format!("code=real&state={}", enc(&state));
+            let what = format!("{origin} [{format}]");
+            let r = app.get_callback_json("github", &q).await;
+            assert_eq!(r.status().as_u16(), 403, "{what}");
+            assert!(r.headers().get("location").is_none(), "{what}");
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["error"], "target_invalid", "{what}");
+            let post = app.post_callback("github", &q).await;
+            assert_eq!(post.status().as_u16(), 403, "POST {what}");
+            assert!(
+                !post.text().await.unwrap().contains("INJECTED"),
+                "POST {what}"
+            );
+        }
+    }
+    for query in ["tenant=acme", "app=1&x=2"] {
+        let origin = format!("{base}?{query}");
+        let state = authjs_state(&origin);
+        let q = format!("code=real&state={}", enc(&state));
+        let r = app.get_callback("github", &q).await;
+        assert_eq!(r.status().as_u16(), 302, "{origin}");
+        assert_eq!(location(&r), format!("{origin}&{q}"));
+    }
+}

@@ -174,8 +174,28 @@ test("targets: the Rust client's verdicts table gives the same verdict in JS", (
   for (const [raw, want] of all) {
     const got = targetProblem(raw) ?? "ok";
     if ((got === "ok") !== (want === "ok")) wrongVerdict.push(`${JSON.stringify(raw)}: Rust ${want}, JS ${got}`);
+    // The query rule is the same code in the same order on both sides: the same reason too.
+    else if ((want.startsWith("query_") || got.startsWith("query_")) && got !== want) wrongVerdict.push(`${JSON.stringify(raw)}: Rust ${want}, JS ${got}`);
   }
   assert.deepEqual(wrongVerdict, []);
+});
+
+test("targets: a target query cannot plant a callback parameter for any parser", () => {
+  const base = "https://pr-1.preview.example.com/api/auth/callback/github";
+  // The reproductions of the bug, each read as holding a `code` by some parser.
+  for (const [query, want] of [
+    ["x=1;code=INJECTED", "query_semicolon"],
+    ["code[]=x", "query_name"],
+    ["code%00=x", "query_name"],
+    ["+code=x", "query_name"],
+    ["code.=x", "query_name"],
+    ["Code=x", "query_shadows_callback_params"],
+  ]) {
+    assert.equal(targetProblem(`${base}?${query}`), want, query);
+    // Each reason has its own sentence, not the bare code.
+    assert.ok(!new AuthRelayError("bad_target", want).message.endsWith(want), want);
+  }
+  for (const query of ["tenant=acme", "app=1&x=2", ""]) assert.equal(targetProblem(`${base}?${query}`), null, query);
 });
 
 test("targets: more rules a state's target must pass in JS", () => {
