@@ -5,8 +5,10 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer};
 
@@ -18,6 +20,23 @@ use crate::request::{MetricsRoute, Relay};
 
 /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+/// Seconds a client has to send its request head, counted from the accepted connection;
+/// then 408 and the connection is closed. Every connection carries one request (see
+/// [`KEEP_ALIVE`]), so this bounds every request head the relay reads.
+pub const REQUEST_HEAD_SECS: u64 = 5;
+
+/// Seconds a connection may linger while the relay closes it (the client still sending a
+/// body the relay will not read); then it is dropped.
+pub const DISCONNECT_SECS: u64 = 1;
+
+/// Connections are not kept alive: each one carries one request and is closed after its
+/// answer (`Connection: close`). actix-web's deadline for a request head covers only the
+/// first request on a connection, and a byte of a later head stops the keep-alive timer,
+/// so a kept-alive connection could trickle a second head for ever, holding its file
+/// descriptor. A callback relay serves one request per sign-in; reusing a connection buys
+/// it nothing that matters.
+pub const KEEP_ALIVE: KeepAlive = KeepAlive::Disabled;
 
 /// A relay bound to its port, not yet running.
 pub struct Application {
@@ -102,7 +121,9 @@ impl Application {
             None => server,
         };
         let server = server
-            .client_request_timeout(std::time::Duration::from_secs(5))
+            .keep_alive(KEEP_ALIVE)
+            .client_request_timeout(Duration::from_secs(REQUEST_HEAD_SECS))
+            .client_disconnect_timeout(Duration::from_secs(DISCONNECT_SECS))
             .shutdown_timeout(SHUTDOWN_GRACE_SECS)
             .run();
         Ok(Self {

@@ -7,6 +7,7 @@ time and stops by itself.
 import atexit
 import json
 import os
+import resource
 import socket
 import subprocess
 import time
@@ -46,9 +47,10 @@ def free_port():
 
 
 class Relay:
-    """A relay process on a free loopback port, logging JSON to a file."""
+    """A relay process on a free loopback port, logging JSON to a file; with `nofile`, under
+    that soft limit of open files."""
 
-    def __init__(self, name, extra_env=None):
+    def __init__(self, name, extra_env=None, nofile=None):
         self.port = free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -64,7 +66,14 @@ class Relay:
         env.update(extra_env or {})
         self.log_path = os.path.join(OUT, f"{name}.log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=self.log)
+        def limit_files():
+            if nofile is not None:
+                hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+
+        self.proc = subprocess.Popen(
+            [BIN, "serve"], env=env, stdout=self.log, stderr=self.log, preexec_fn=limit_files
+        )
         # Whatever happens to the tool (an exception, a failed check), the relay it
         # started is stopped when it exits.
         atexit.register(self.stop)
@@ -150,6 +159,16 @@ def read_response(sock, deadline):
             raise EOFError("closed mid-body")
         body += chunk
     return status, buf
+
+
+def says_close(raw):
+    """Whether a response's head (bytes, as read_response returns it) has
+    `Connection: close`."""
+    head = raw.partition(b"\r\n\r\n")[0].lower()
+    return any(
+        line.partition(b":")[0].strip() == b"connection" and b"close" in line.partition(b":")[2]
+        for line in head.split(b"\r\n")[1:]
+    )
 
 
 def write_report(name, report, **details):

@@ -43,6 +43,7 @@ run "soak" scripts/faults/soak.sh $short
 run "sigterm during load" python3 scripts/faults/sigterm.py
 run "slow clients" python3 scripts/faults/slowloris.py $short
 run "malformed HTTP" python3 scripts/faults/malformed.py
+run "kept-alive connections, 128 files" python3 scripts/faults/keepalive.py
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

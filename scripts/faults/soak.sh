@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# (a) Soak: 32 keep-alive connections bounce a valid callback for a while (default 10 min,
+# (a) Soak: 32 connections bounce a valid callback for a while (default 10 min,
 # --short 30 s, --duration SECONDS). Passes when every response is a 3xx with no socket
 # errors, and the relay's RSS, sampled from /proc/PID/status, stays flat once warm:
 # it may not grow by more than MAX_GROWTH_KIB (default 16 MiB) after the first tenth of
-# the run. Loopback only; wrk stops by itself at the end of the duration.
+# the run. wrk asks for keep-alive; the relay closes each connection after its answer and
+# wrk opens a new one. Loopback only; wrk stops by itself at the end of the duration.
 set -euo pipefail
 # shellcheck source=scripts/faults/common.sh
 source "$(dirname "$0")/common.sh"

@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod hostile_targets;
 mod invariants;
+mod keep_alive;
 mod multi_app;
 mod refusals;
 mod rotation;
