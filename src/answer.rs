@@ -74,11 +74,17 @@ pub fn wants_json(accept: Option<&str>) -> bool {
 
 /// The refusal answer: JSON when asked for, else the HTML page.
 pub fn refusal(refusal: Refusal, json: bool) -> Answer {
-    refusal_for(refusal, json, None)
+    refusal_for(refusal, json, None, None)
 }
 
-/// The refusal answer for an app (named on the page and in the JSON).
-pub fn refusal_for(refusal: Refusal, json: bool, app: Option<&str>) -> Answer {
+/// The refusal answer for an app (named on the page and in the JSON), with the fixed
+/// advice the decision chose, if any (on the page and as the JSON's `advice`).
+pub fn refusal_for(
+    refusal: Refusal,
+    json: bool,
+    app: Option<&str>,
+    advice: Option<&'static str>,
+) -> Answer {
     if json {
         let mut a = Answer::new(refusal.status())
             .header("content-type", "application/json")
@@ -87,10 +93,16 @@ pub fn refusal_for(refusal: Refusal, json: bool, app: Option<&str>) -> Answer {
         if let Some(app) = app.filter(|a| *a != crate::config::DEFAULT_APP) {
             body["app"] = serde_json::Value::String(app.to_owned());
         }
+        if let Some(advice) = advice {
+            body["advice"] = serde_json::Value::String(advice.to_owned());
+        }
         a.body = body.to_string();
         a
     } else {
-        html(refusal.status(), page::refusal(refusal, app))
+        html(
+            refusal.status(),
+            page::refusal_with_advice(refusal, app, advice),
+        )
     }
 }
 
@@ -105,7 +117,7 @@ pub fn answer(outcome: &Outcome, json: bool) -> Answer {
             action_origin,
             fields,
         } => html(200, page::form_post(action, action_origin, fields)),
-        Decision::Refuse(r) => refusal_for(*r, json, outcome.app.as_deref()),
+        Decision::Refuse(r) => refusal_for(*r, json, outcome.app.as_deref(), outcome.advice()),
     }
 }
 

@@ -30,7 +30,8 @@ pub struct BounceLabels {
     pub reason: &'static str,
     /// The provider, or `unknown`.
     pub provider: String,
-    /// `native`, `authjs` or `none`.
+    /// `native`, `authjs`, `authjs_legacy` or `none`
+    /// ([`StateFormat::as_str`](authrelay_client::keyring::StateFormat::as_str)).
     pub format: &'static str,
 }
 

@@ -87,6 +87,20 @@ pub fn form_post(action: &str, action_origin: &str, fields: &[(String, String)])
 /// The refusal page. It shows the reason code and a fixed sentence, nothing from the
 /// request.
 pub fn refusal(refusal: Refusal, app: Option<&str>) -> Page {
+    refusal_with_advice(refusal, app, None)
+}
+
+/// The refusal page with `advice`, a fixed sentence that names the fix when the decision
+/// knows it ([`StateFormat::advice`](authrelay_client::keyring::StateFormat::advice)):
+/// static text, never anything from the request.
+pub fn refusal_with_advice(
+    refusal: Refusal,
+    app: Option<&str>,
+    advice: Option<&'static str>,
+) -> Page {
+    let advice_line = advice.map_or_else(String::new, |a| {
+        format!("<p id=\"advice\">{}</p>", escape_html(a))
+    });
     // The app name comes from the operator's configuration, never from the request.
     let app_line = match app {
         Some(name) if name != crate::config::DEFAULT_APP => {
@@ -98,7 +112,7 @@ pub fn refusal(refusal: Refusal, app: Option<&str>) -> Page {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width\">\
 <title>Sign-in stopped</title><style>{STYLE}</style></head><body>\
-<h1>Sign-in stopped</h1><p>{message}</p>\
+<h1>Sign-in stopped</h1><p>{message}</p>{advice_line}\
 <p>Reason: <code id=\"reason\">{code}</code></p>{app_line}\
 <p>Go back to the app and start the sign-in again. If this keeps happening, give the reason above to the app's operators.</p>\
 </body></html>",

@@ -5,7 +5,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
-use crate::keyring::{Keyring, Rejection, StateFormat, VerifiedState};
+use crate::keyring::{read_legacy_authjs, Keyring, Rejection, StateFormat, VerifiedState};
 use crate::native;
 
 /// What is known about a state.
@@ -64,6 +64,17 @@ pub fn inspect(state: &str, keyring: Option<&Keyring>, now: u64, max_age: u64) -
             }
             readable.push(("parts", state.split('.').count().to_string()));
         }
+        StateFormat::AuthJsLegacy => {
+            let json = read_legacy_authjs(state).unwrap_or_default();
+            let keys: Vec<&str> = json.keys().map(String::as_str).collect();
+            readable.push(("JSON keys", keys.join(", ").escape_debug().to_string()));
+            if let Some(origin) = json.get("origin") {
+                let text = origin
+                    .as_str()
+                    .map_or_else(|| origin.to_string(), str::to_owned);
+                readable.push(("origin (unverified)", text.escape_debug().to_string()));
+            }
+        }
     }
     Inspection {
         format,
@@ -102,13 +113,20 @@ impl Inspection {
         let format = match self.format {
             StateFormat::Native => "native (authrelay v1, HMAC-SHA256)",
             StateFormat::AuthJs => "Auth.js (JWE dir + A256CBC-HS512)",
+            StateFormat::AuthJsLegacy => "Auth.js before 0.35.3 (unsigned base64url JSON)",
         };
         writeln!(f, "format:   {format}")?;
+        if let Some(advice) = self.format.advice() {
+            writeln!(f, "advice:   {advice}")?;
+        }
         writeln!(f, "length:   {} characters", self.length)?;
         for (k, v) in &self.readable {
             writeln!(f, "{k}: {v}")?;
         }
         match &self.verification {
+            None if self.format.advice().is_some() => {
+                writeln!(f, "verifies: never (this format is not accepted)")?
+            }
             None => writeln!(
                 f,
                 "verifies: not checked (no secret configured: set AUTH_SECRET)"
@@ -140,5 +158,60 @@ impl Inspection {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::Secret;
+
+    fn report(i: &Inspection) -> String {
+        let mut out = String::new();
+        i.write_report(&mut out, &|n| format!("secret #{n}"))
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn inspect_names_a_legacy_authjs_state_and_its_fix() {
+        let state = URL_SAFE_NO_PAD.encode(
+            r#"{"origin":"https://pr-1.preview.example.com/api/auth/callback/github","random":"r"}"#,
+        );
+        let keyring = Keyring::new(&[Secret::new("0123456789abcdef0123456789abcdef").unwrap()]);
+        let without = report(&inspect(&state, None, 1_700_000_000, 900));
+        let with = report(&inspect(&state, Some(&keyring), 1_700_000_000, 900));
+        for text in [&without, &with] {
+            assert!(
+                text.contains("format:   Auth.js before 0.35.3 (unsigned base64url JSON)"),
+                "{text}"
+            );
+            assert!(
+                text.contains("advice:   This sign-in state is the unsigned one of Auth.js"),
+                "{text}"
+            );
+            assert!(
+                text.contains("upgrade @auth/core to 0.35.3 or later"),
+                "{text}"
+            );
+            assert!(text.contains("JSON keys: origin, random"), "{text}");
+            assert!(
+                text.contains(
+                    "origin (unverified): https://pr-1.preview.example.com/api/auth/callback/github"
+                ),
+                "{text}"
+            );
+        }
+        assert!(
+            without.contains("verifies: never (this format is not accepted)"),
+            "{without}"
+        );
+        assert!(
+            with.contains("verifies: no — state_malformed (legacy_unsigned: "),
+            "{with}"
+        );
     }
 }

@@ -18,26 +18,72 @@ pub enum StateFormat {
     Native,
     /// The encrypted state of `@auth/core` with a redirect proxy.
     AuthJs,
+    /// The unsigned state of `@auth/core` before 0.35.3: base64url of a JSON object
+    /// (`{"origin":…,"random":…}`). Anyone can write one, so it never verifies.
+    AuthJsLegacy,
 }
 
 impl StateFormat {
-    /// `native` or `authjs`, for logs and metrics.
+    /// `native`, `authjs` or `authjs_legacy`, for logs and metrics.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Native => "native",
             Self::AuthJs => "authjs",
+            Self::AuthJsLegacy => "authjs_legacy",
         }
     }
 
-    /// Guesses the format from the shape of a state: compact JWEs have dots, native
-    /// states never do.
+    /// Tells the format from the shape of a state: compact JWEs have dots, native states
+    /// never do; a state without dots that base64url-decodes (padded or not) to a JSON
+    /// object is the legacy Auth.js one. This is the one place the format is decided.
     pub fn detect(state: &str) -> Self {
         if state.contains('.') {
             Self::AuthJs
+        } else if read_legacy_authjs(state).is_some() {
+            Self::AuthJsLegacy
         } else {
             Self::Native
         }
     }
+
+    /// What to do about a state in this format, when the relay never accepts it: one
+    /// fixed sentence for refusal pages and `inspect`. `None` for the formats it verifies.
+    pub fn advice(&self) -> Option<&'static str> {
+        match self {
+            Self::Native | Self::AuthJs => None,
+            Self::AuthJsLegacy => Some(
+                "This sign-in state is the unsigned one of Auth.js before @auth/core 0.35.3, \
+                 which the relay never accepts: upgrade @auth/core to 0.35.3 or later \
+                 (next-auth 5.0.0-beta.22 or later).",
+            ),
+        }
+    }
+}
+
+/// The JSON object a legacy Auth.js state holds, when `state` (without dots) is
+/// base64url of one, as Auth.js before 0.35.3 sends. Such JSON starts with `{`, so its
+/// first character is `e`; a native state's is `A` (version 1), so native states are told
+/// apart without decoding. Nothing in it is verified: it is for labels and `inspect`.
+pub(crate) fn read_legacy_authjs(
+    state: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    use base64::Engine as _;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    if !state.starts_with('e') || state.len() > authjs::MAX_JWE_LEN {
+        return None;
+    }
+    let bytes = LENIENT.decode(state).ok()?;
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Keys of both formats for each configured secret, in the operator's order.
@@ -104,7 +150,9 @@ impl Reason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Detail {
-    /// A native-format failure.
+    /// A native-format failure; also the one failure of a legacy Auth.js state
+    /// ([`StateFormat::AuthJsLegacy`]), [`NativeError::LegacyUnsigned`], which is what the
+    /// native framing says of JSON.
     Native(NativeError),
     /// An Auth.js-format failure.
     AuthJs(AuthJsError),
@@ -266,7 +314,7 @@ impl Keyring {
     /// state's own is refused as not canonical.
     ///
     /// The format is detected here, once: the [`VerifiedState`] or the [`Rejection`]
-    /// carries it.
+    /// carries it. A legacy Auth.js state is refused here, before any key is tried.
     pub fn verify_with(
         &self,
         state: &str,
@@ -277,6 +325,7 @@ impl Keyring {
         let format = StateFormat::detect(state);
         let reject = |detail| Rejection { format, detail };
         match format {
+            StateFormat::AuthJsLegacy => Err(reject(Detail::Native(NativeError::LegacyUnsigned))),
             StateFormat::Native => {
                 let s = native::verify_with(&self.native, state, now, max_age, parse)
                     .map_err(|e| reject(Detail::Native(e)))?;
@@ -312,6 +361,69 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+
+    /// What `@auth/core` before 0.35.3 sends with a redirect proxy: base64url JSON.
+    const LEGACY_JSON: &str = r#"{"origin":"https://pr-1.preview.example.com/api/auth/callback/github","random":"Jx0vQ3Yq9mYpQb5p0Jr9VQ"}"#;
+
+    #[test]
+    fn a_legacy_unsigned_authjs_state_is_labelled_as_such() {
+        let keyring = Keyring::new(&[Secret::new("0123456789abcdef0123456789abcdef").unwrap()]);
+        for state in [
+            URL_SAFE_NO_PAD.encode(LEGACY_JSON),
+            URL_SAFE.encode(LEGACY_JSON),
+            URL_SAFE_NO_PAD.encode(r#"{"origin":"https://evil.example/callback/github"}"#),
+            URL_SAFE_NO_PAD.encode("{}"),
+        ] {
+            assert_eq!(
+                StateFormat::detect(&state),
+                StateFormat::AuthJsLegacy,
+                "{state}"
+            );
+            let r = keyring.verify(&state, 1_700_000_000, 900).unwrap_err();
+            assert_eq!(r.format(), StateFormat::AuthJsLegacy);
+            assert_eq!(r.format().as_str(), "authjs_legacy");
+            assert_eq!(
+                (r.code(), r.detail_code()),
+                ("state_malformed", "legacy_unsigned")
+            );
+        }
+        let advice = StateFormat::AuthJsLegacy.advice().unwrap();
+        assert!(advice.contains("@auth/core to 0.35.3 or later"), "{advice}");
+        assert!(
+            advice.contains("next-auth 5.0.0-beta.22 or later"),
+            "{advice}"
+        );
+        assert_eq!(StateFormat::Native.advice(), None);
+        assert_eq!(StateFormat::AuthJs.advice(), None);
+    }
+
+    #[test]
+    fn only_base64url_of_a_json_object_is_a_legacy_state() {
+        for not_legacy in [
+            // JSON, but not an object.
+            URL_SAFE_NO_PAD.encode(r#""{}""#),
+            URL_SAFE_NO_PAD.encode("[1]"),
+            // Starts like JSON, is not JSON.
+            URL_SAFE_NO_PAD.encode(r#"{"origin":"#),
+            URL_SAFE_NO_PAD.encode("{garbage}"),
+            // Not base64url at all.
+            "eyJ!".to_owned(),
+            String::new(),
+            // A native state (version 1) starts with `A`.
+            "AQID".to_owned(),
+        ] {
+            assert_eq!(
+                StateFormat::detect(&not_legacy),
+                StateFormat::Native,
+                "{not_legacy}"
+            );
+        }
+        // With dots it is a JWE, whatever its parts hold.
+        let dotted = format!("{}.x", URL_SAFE_NO_PAD.encode(LEGACY_JSON));
+        assert_eq!(StateFormat::detect(&dotted), StateFormat::AuthJs);
+    }
 
     #[test]
     fn only_an_unknown_key_or_a_failed_decryption_means_no_key_fits() {

@@ -334,6 +334,41 @@ mod tests {
     }
 
     #[test]
+    fn a_legacy_unsigned_authjs_state_is_labelled_as_such() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        let legacy =
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"origin":"{TARGET}","random":"qqmarkerqq"}}"#));
+        let q = format!("code=abc&state={legacy}");
+        let o = decide(&get("github", &q), &config(), NOW);
+        assert_eq!(refusal(&o), Some(Refusal::StateMalformed));
+        assert_eq!(o.format, Some(StateFormat::AuthJsLegacy));
+        assert_eq!(o.format.map(|f| f.as_str()), Some("authjs_legacy"));
+        assert_eq!(o.detail, Some("legacy_unsigned"));
+        assert_eq!(o.advice(), StateFormat::AuthJsLegacy.advice());
+        assert!(o.advice().is_some());
+        // The page and the JSON carry the fixed advice and nothing of the request.
+        let page = crate::answer::answer(&o, false).body;
+        let advice = crate::page::escape_html(o.advice().unwrap());
+        assert!(
+            page.contains(&format!("<p id=\"advice\">{advice}</p>")),
+            "{page}"
+        );
+        assert!(
+            !page.contains("qqmarkerqq") && !page.contains("pr-3"),
+            "{page}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&crate::answer::answer(&o, true).body).unwrap();
+        assert_eq!(json["error"], "state_malformed");
+        assert_eq!(json["advice"], o.advice().unwrap());
+        // A native state refused for its framing gets no advice.
+        let o = decide(&get("github", "state=AQID"), &config(), NOW);
+        assert_eq!((o.format, o.advice()), (Some(StateFormat::Native), None));
+        assert!(!crate::answer::answer(&o, false).body.contains("advice"));
+    }
+
+    #[test]
     fn a_valid_get_redirects_with_the_parameters_appended() {
         let q = format!("code=abc&state={}", state(TARGET, NOW));
         let o = decide(&get("github", &q), &config(), NOW);

@@ -73,6 +73,15 @@ impl Outcome {
         }
     }
 
+    /// The fixed advice a refusal shows, when the state's format is one the relay never
+    /// accepts ([`StateFormat::advice`]): chosen by the typed format, never by input.
+    pub fn advice(&self) -> Option<&'static str> {
+        match self.decision {
+            Decision::Refuse(_) => self.format.and_then(|f| f.advice()),
+            _ => None,
+        }
+    }
+
     /// The reason code, or `ok`.
     pub fn reason_label(&self) -> &'static str {
         match &self.decision {

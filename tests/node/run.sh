@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Auth.js and browser end-to-end tests: a real Auth.js preview (@auth/express), a real
-# OpenID Connect provider (oauth2-mock-server) and Chromium, against the relay binary.
+# OpenID Connect provider (oauth2-mock-server) and Chromium, against the relay binary;
+# and the WHATWG differential (whatwg.test.mjs): Node's URL parser reads every Location
+# and form action the relay emits for the hostile-target corpora.
 #
 # Builds nothing: the caller builds the relay first (cargo build --release --bin authrelay,
 # or scripts/check-deploy for the static musl binary, which CI requires). The binary is
@@ -19,4 +21,5 @@ export AUTHRELAY_BIN
 
 # Every test has its own timeout (at most 60 s); this bounds the whole run as well.
 exec timeout --kill-after=10 170 \
-  node --test --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs
+  node --test --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs \
+  tests/node/whatwg.test.mjs
