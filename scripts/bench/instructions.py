@@ -2,6 +2,7 @@
 """User-space instructions per callback of a relay binary, counted by valgrind's callgrind.
 
     scripts/bench/instructions.py BINARY [--format native|authjs] [--requests N] [--path P]
+                                         [--close]
 
 Runs BINARY twice under `valgrind --tool=callgrind` on 127.0.0.1 with the production-like
 settings of load.py (JSON logs, to a file under target/bench). Each run sends 200 warm-up
@@ -15,6 +16,8 @@ Unlike requests per second, the count does not move with the load of a shared ma
 two binaries can be compared one after the other. It counts instructions, not time:
 valgrind runs SHA-256 without the CPU's SHA instructions, so the native format's MAC
 counts more here than it costs. `--path /healthz` measures the framework alone.
+`--close` sends `Connection: close` with every request, so that a binary that keeps
+connections alive is measured with a connection per request, as the relay serves them.
 """
 
 import argparse
@@ -42,11 +45,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+HEADERS = {}
+
+
 def send(port, path, count):
+    # http.client opens a new connection when the server closed the last one.
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         for _ in range(count):
-            c.request("GET", path)
+            c.request("GET", path, headers=HEADERS)
             r = c.getresponse()
             r.read()
             if r.status not in (200, 302):
@@ -93,7 +100,11 @@ def main():
     ap.add_argument("--format", choices=("native", "authjs"), default="native")
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--path", help="request this path instead of a callback")
+    ap.add_argument("--close", action="store_true",
+                    help="send Connection: close: one request per connection")
     args = ap.parse_args()
+    if args.close:
+        HEADERS["Connection"] = "close"
     if not shutil.which("valgrind"):
         sys.exit("instructions: valgrind is needed (apt-get install valgrind)")
     out = ROOT / "target" / "bench"
