@@ -9,6 +9,12 @@
 # the one relay_bin in scripts/lib.sh picks: $AUTHRELAY_BIN, else the most recent build.
 # Needs the Node packages installed (npm ci in tests/node; scripts/install-deps does it)
 # and /usr/bin/chromium for the browser test (skipped without it unless CI is set).
+#
+# Then the Auth.js version matrix (tests/authjs-matrix/run.mjs): the same sign-in against
+# each @auth/core minor line, @auth/express and @hono/auth-js. Each of its package
+# directories is installed here with npm ci (from the npm cache when it holds the
+# packages), unless its node_modules is newer than its lockfile; the time the install and
+# the run take is printed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh
@@ -20,6 +26,18 @@ export AUTHRELAY_BIN
 [ -d tests/node/node_modules ] || abort "Node packages missing; run: (cd tests/node && npm ci)"
 
 # Every test has its own timeout (at most 60 s); this bounds the whole run as well.
-exec timeout --kill-after=10 170 \
+timeout --kill-after=10 170 \
   node --test --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs \
   tests/node/whatwg.test.mjs
+
+matrix_started=$SECONDS
+for dir in tests/authjs-matrix/packages/*/; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    (cd "$dir" && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+done
+matrix_installed=$SECONDS
+# Each package directory has its own time limit (60 s, three at a time); this bounds the whole.
+timeout --kill-after=10 180 node tests/authjs-matrix/run.mjs
+echo "Auth.js matrix: $((matrix_installed - matrix_started)) s installing, $((SECONDS - matrix_installed)) s running"
