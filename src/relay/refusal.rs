@@ -155,7 +155,8 @@ impl Hint {
             Self::LoopbackTarget => {
                 "The sign-in began on a loopback address (localhost or 127.x), so the preview \
                  probably does not know its public URL: set AUTH_URL on the preview to its public \
-                 URL, or make it trust its proxy's X-Forwarded-Host and X-Forwarded-Proto \
+                 URL (next-auth needs it behind any proxy but Vercel's), or make its server take \
+                 its public host from the proxy's X-Forwarded-Host and X-Forwarded-Proto \
                  headers. For local development, allow the loopback origin on the relay instead."
             }
         }
