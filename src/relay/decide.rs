@@ -4,11 +4,12 @@ use std::cell::RefCell;
 
 use authrelay_client::keyring::{Reason, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
+use url::Host;
 
 use super::authority::is_relay_authority;
 use super::location::location;
 use super::params::parse_params;
-use super::{Decision, Outcome, Refusal};
+use super::{Decision, Hint, Outcome, Refusal};
 use crate::config::Config;
 use crate::recent::Recent;
 
@@ -162,6 +163,10 @@ fn decide_unnamed(
     };
     if let Some(r) = refusal {
         outcome.decision = Decision::Refuse(r);
+        if r == Refusal::TargetNotAllowed && is_loopback(target) {
+            outcome.hint = Some(Hint::LoopbackTarget);
+            outcome.detail = Some(Hint::LoopbackTarget.detail_code());
+        }
         return outcome;
     }
     outcome.provider = Some(req.provider.to_owned());
@@ -189,6 +194,17 @@ fn decide_unnamed(
         },
     };
     outcome
+}
+
+/// Whether the target's host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`): the hosts
+/// [`Target`] accepts plain http for.
+fn is_loopback(target: &Target) -> bool {
+    match target.url().host() {
+        Some(Host::Domain(d)) => d == "localhost",
+        Some(Host::Ipv4(a)) => a.is_loopback(),
+        Some(Host::Ipv6(a)) => a.is_loopback(),
+        None => false,
+    }
 }
 
 /// Another of `apps` whose secrets verify `state`, to name it in the refusal. `app`'s
@@ -331,6 +347,85 @@ mod tests {
             Decision::Refuse(r) => Some(r),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_loopback_target_off_the_allowlist_says_the_preview_lacks_its_public_url() {
+        // What next-auth behind a proxy without AUTH_URL signs: the address `next start`
+        // listens on, not the preview's public origin.
+        for target in [
+            "http://localhost:3000/api/auth/callback/github",
+            "https://localhost:3000/api/auth/callback/github",
+            "http://127.0.0.1:3000/api/auth/callback/github",
+            "http://127.9.8.7/api/auth/callback/github",
+            "http://[::1]:3000/api/auth/callback/github",
+        ] {
+            let q = format!("code=qqcodeqq&state={}", state(target, NOW));
+            let o = decide(&get("github", &q), &config(), NOW);
+            assert_eq!(refusal(&o), Some(Refusal::TargetNotAllowed), "{target}");
+            assert_eq!(o.hint, Some(Hint::LoopbackTarget), "{target}");
+            assert_eq!(o.detail, Some("loopback_target"), "{target}");
+            assert_eq!(o.advice(), Some(Hint::LoopbackTarget.advice()));
+            // The page and the JSON keep the code and carry the fixed advice, nothing
+            // of the request.
+            let page = crate::answer::answer(&o, false).body;
+            let advice = crate::page::escape_html(Hint::LoopbackTarget.advice());
+            assert!(
+                page.contains(&format!("<p id=\"advice\">{advice}</p>")),
+                "{page}"
+            );
+            assert!(page.contains("<code id=\"reason\">target_not_allowed</code>"));
+            assert!(
+                !page.contains("3000") && !page.contains("qqcodeqq") && !page.contains("[::1]"),
+                "{page}"
+            );
+            let json: serde_json::Value =
+                serde_json::from_str(&crate::answer::answer(&o, true).body).unwrap();
+            assert_eq!(json["error"], "target_not_allowed");
+            assert_eq!(json["advice"], Hint::LoopbackTarget.advice());
+        }
+        // A public origin off the allowlist, and names that only look loopback, get no
+        // hint.
+        for target in [
+            "https://pr-3.preview.other.com/api/auth/callback/github",
+            "https://localhost.example.com/api/auth/callback/github",
+            "https://a.localhost/api/auth/callback/github",
+        ] {
+            let q = format!("code=abc&state={}", state(target, NOW));
+            let o = decide(&get("github", &q), &config(), NOW);
+            assert_eq!(refusal(&o), Some(Refusal::TargetNotAllowed), "{target}");
+            assert_eq!(
+                (o.hint, o.detail, o.advice()),
+                (None, None, None),
+                "{target}"
+            );
+            assert!(!crate::answer::answer(&o, false).body.contains("advice"));
+        }
+        // An allowed loopback target is bounced as before.
+        let dev = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "http://localhost:3000",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let target = "http://localhost:3000/api/auth/callback/github";
+        let q = format!("code=abc&state={}", state(target, NOW));
+        let o = decide(&get("github", &q), &dev, NOW);
+        assert_eq!(refusal(&o), None);
+        assert_eq!(o.hint, None);
+        // Another refusal of a loopback target is not this hint's: the relay itself.
+        let q = format!("code=abc&state={}", state(target, NOW));
+        let mut req = get("github", &q);
+        req.request_host = Some("localhost:3000");
+        let o = decide(&req, &dev, NOW);
+        assert_eq!(refusal(&o), Some(Refusal::TargetIsRelay));
+        assert_eq!(o.hint, None);
     }
 
     #[test]

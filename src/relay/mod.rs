@@ -25,4 +25,4 @@ pub use authority::request_host;
 pub use decide::{decide, decide_among, CallbackMethod, CallbackRequest, CALLBACK_PARAMS};
 pub use outcome::{Decision, Outcome};
 pub use params::{parse_params, Param, MAX_PARAMS, MAX_PARAMS_LEN};
-pub use refusal::Refusal;
+pub use refusal::{Hint, Refusal};

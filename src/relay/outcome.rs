@@ -2,7 +2,7 @@
 
 use authrelay_client::keyring::StateFormat;
 
-use super::Refusal;
+use super::{Hint, Refusal};
 
 /// What the relay does with a callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,9 @@ pub struct Outcome {
     pub target_host: Option<String>,
     /// A precise reason for logs (e.g. `bad_signature`), beyond the public code.
     pub detail: Option<&'static str>,
+    /// The likely cause of a refusal, when the decision can tell it: its advice goes on
+    /// the page and its detail code to the log.
+    pub hint: Option<Hint>,
     /// The variable name of the secret that verified the state.
     pub secret: Option<String>,
     /// The app the callback was for.
@@ -57,6 +60,7 @@ impl Outcome {
             provider: None,
             target_host: None,
             detail: None,
+            hint: None,
             secret: None,
             app: None,
             path_provider: None,
@@ -73,11 +77,15 @@ impl Outcome {
         }
     }
 
-    /// The fixed advice a refusal shows, when the state's format is one the relay never
-    /// accepts ([`StateFormat::advice`]): chosen by the typed format, never by input.
+    /// The fixed advice a refusal shows: its [`Hint`]'s, or else the state format's when
+    /// the format is one the relay never accepts ([`StateFormat::advice`]). Chosen by
+    /// typed values, never by input.
     pub fn advice(&self) -> Option<&'static str> {
         match self.decision {
-            Decision::Refuse(_) => self.format.and_then(|f| f.advice()),
+            Decision::Refuse(_) => self
+                .hint
+                .map(|h| h.advice())
+                .or_else(|| self.format.and_then(|f| f.advice())),
             _ => None,
         }
     }

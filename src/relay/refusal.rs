@@ -129,6 +129,40 @@ impl Refusal {
     }
 }
 
+/// The likely cause of a refusal, when the decision can tell it from what it checked:
+/// typed, so the page and the log carry fixed text chosen by it and nothing of the
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// `target_not_allowed` for a loopback target (`localhost`, `127.0.0.0/8`, `[::1]`):
+    /// the preview put the address it listens on into the state, not its public URL
+    /// (next-auth behind a proxy without `AUTH_URL`, or `next start` without `-H`).
+    LoopbackTarget,
+}
+
+impl Hint {
+    /// The log's `detail` for this hint.
+    pub fn detail_code(&self) -> &'static str {
+        match self {
+            Self::LoopbackTarget => "loopback_target",
+        }
+    }
+
+    /// The fixed sentence the refusal page and the JSON answer carry as advice.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Self::LoopbackTarget => {
+                "The sign-in began on a loopback address (localhost or 127.x), so the preview \
+                 probably does not know its public URL: set AUTH_URL on the preview to its public \
+                 URL (next-auth needs it behind any proxy but Vercel's), or make its server take \
+                 its public host from the proxy's X-Forwarded-Host and X-Forwarded-Proto \
+                 headers. For local development, allow the loopback origin on the relay instead."
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +176,19 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), Refusal::ALL.len());
+    }
+
+    #[test]
+    fn every_hint_is_documented_and_names_the_fix() {
+        let doc = include_str!("../../docs/troubleshooting.md");
+        let hint = Hint::LoopbackTarget;
+        assert!(doc.contains(&format!("`detail={}`", hint.detail_code())));
+        assert!(hint.advice().contains("AUTH_URL"), "{}", hint.advice());
+        assert!(
+            hint.advice().contains("X-Forwarded-Host"),
+            "{}",
+            hint.advice()
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! byte the fixed page (or JSON) for its reason code, so nothing of the request is
 //! reflected.
 
-use authrelay::relay::Refusal;
+use authrelay::relay::{Hint, Refusal};
 
 use crate::helpers::*;
 
@@ -22,7 +22,19 @@ fn refusal_by_code(code: &str) -> Refusal {
         .unwrap_or_else(|| panic!("unknown reason code {code:?}"))
 }
 
-/// Checks a refusal body is exactly the fixed page (or JSON) for its code.
+/// The fixed advice lines a refusal may carry: none, or one chosen by a typed value
+/// ([`Hint`], a state format the relay never accepts).
+fn fixed_advice() -> Vec<Option<&'static str>> {
+    use authrelay_client::keyring::StateFormat;
+    vec![
+        None,
+        Some(Hint::LoopbackTarget.advice()),
+        StateFormat::AuthJsLegacy.advice(),
+    ]
+}
+
+/// Checks a refusal body is exactly the fixed page (or JSON) for its code, with one of the
+/// fixed advice lines.
 fn assert_fixed_refusal(status: u16, content_type: &str, body: &str, what: &str) {
     assert!(
         !body.contains(MARKER),
@@ -32,17 +44,25 @@ fn assert_fixed_refusal(status: u16, content_type: &str, body: &str, what: &str)
         let v: serde_json::Value = serde_json::from_str(body).expect("JSON refusal");
         let r = refusal_by_code(v["error"].as_str().unwrap());
         assert_eq!(status, r.status(), "{what}");
-        assert_eq!(
-            v,
-            serde_json::json!({"error": r.code(), "message": r.message()}),
-            "{what}"
-        );
+        let fixed = fixed_advice().into_iter().map(|advice| {
+            let mut want = serde_json::json!({"error": r.code(), "message": r.message()});
+            if let Some(advice) = advice {
+                want["advice"] = serde_json::Value::String(advice.to_owned());
+            }
+            want
+        });
+        assert!(fixed.into_iter().any(|want| v == want), "{what}: {v}");
     } else {
         let start = body.find("<code id=\"reason\">").expect("a refusal page") + 18;
         let end = start + body[start..].find('<').unwrap();
         let r = refusal_by_code(&body[start..end]);
         assert_eq!(status, r.status(), "{what}");
-        assert_eq!(body, authrelay::page::refusal(r, None).html, "{what}");
+        assert!(
+            fixed_advice()
+                .into_iter()
+                .any(|advice| body == authrelay::page::refusal_with_advice(r, None, advice).html),
+            "{what}: {body}"
+        );
     }
 }
 

@@ -1,0 +1,81 @@
+// A TLS-terminating reverse proxy in front of `next start`, as a preview platform or a
+// self-hosted nginx/Caddy/Traefik puts one: it answers HTTPS for the preview's public
+// name and forwards each request over plain HTTP to the Next.js server, keeping the
+// browser's `Host` and adding `X-Forwarded-Host`, `X-Forwarded-Proto: https`,
+// `X-Forwarded-Port` and `X-Forwarded-For`, as Vercel's edge and those proxies do.
+//
+//   const cert = await makeCertificate(dir, "*.preview.test");   // openssl, at test time
+//   const proxy = await startTlsProxy({ host: "127.0.0.6", cert, upstream: "http://127.0.0.1:4000" });
+//   proxy.port                     // the public port
+//   await proxy.stop();
+//
+// The certificate and its key are made fresh in a temporary directory for each run; no
+// key is committed.
+
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { createServer } from "node:https";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
+
+/** A self-signed P-256 certificate for `dnsName` (e.g. `*.preview.test`): { cert, key } as PEM. */
+export async function makeCertificate(dir, dnsName) {
+  const keyPath = join(dir, "proxy-key.pem");
+  const certPath = join(dir, "proxy-cert.pem");
+  await execFileP(
+    "openssl",
+    [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", keyPath, "-out", certPath, "-days", "1",
+      "-subj", `/CN=${dnsName}`, "-addext", `subjectAltName=DNS:${dnsName}`,
+    ],
+    { timeout: 10_000 },
+  );
+  return { cert: await readFile(certPath, "utf8"), key: await readFile(keyPath, "utf8") };
+}
+
+/** Starts the proxy on `host` and a free port; `upstream` is the Next.js server's origin. */
+export async function startTlsProxy({ host, cert, upstream }) {
+  const target = new URL(upstream);
+  const requests = [];
+  const server = createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+    const headers = { ...req.headers };
+    const publicHost = req.headers.host ?? "";
+    headers["x-forwarded-host"] = publicHost;
+    headers["x-forwarded-proto"] = "https";
+    headers["x-forwarded-port"] = String(server.address().port);
+    headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
+    requests.push({ method: req.method, path: req.url, host: publicHost });
+    const upstreamReq = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.rawHeaders);
+        upstreamRes.pipe(res);
+      },
+    );
+    upstreamReq.setTimeout(20_000, () => upstreamReq.destroy(new Error("upstream timeout")));
+    upstreamReq.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end("bad gateway");
+    });
+    req.pipe(upstreamReq);
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  return {
+    host,
+    port: server.address().port,
+    requests,
+    stop: async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await Promise.race([closed, sleep(3000, undefined, { ref: false })]);
+    },
+  };
+}
