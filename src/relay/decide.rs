@@ -4,13 +4,12 @@ use std::cell::RefCell;
 
 use authrelay_client::keyring::{Reason, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
-use url::Host;
 
 use super::authority::is_relay_authority;
 use super::location::location;
 use super::params::parse_params;
 use super::{Decision, Hint, Outcome, Refusal};
-use crate::config::Config;
+use crate::config::{is_loopback_host, Config};
 use crate::recent::Recent;
 
 /// How the callback arrived.
@@ -163,7 +162,7 @@ fn decide_unnamed(
     };
     if let Some(r) = refusal {
         outcome.decision = Decision::Refuse(r);
-        if r == Refusal::TargetNotAllowed && is_loopback(target) {
+        if r == Refusal::TargetNotAllowed && is_loopback_host(target.host()) {
             outcome.hint = Some(Hint::LoopbackTarget);
             outcome.detail = Some(Hint::LoopbackTarget.detail_code());
         }
@@ -194,17 +193,6 @@ fn decide_unnamed(
         },
     };
     outcome
-}
-
-/// Whether the target's host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`): the hosts
-/// [`Target`] accepts plain http for.
-fn is_loopback(target: &Target) -> bool {
-    match target.url().host() {
-        Some(Host::Domain(d)) => d == "localhost",
-        Some(Host::Ipv4(a)) => a.is_loopback(),
-        Some(Host::Ipv6(a)) => a.is_loopback(),
-        None => false,
-    }
 }
 
 /// Another of `apps` whose secrets verify `state`, to name it in the refusal. `app`'s
