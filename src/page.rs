@@ -187,22 +187,11 @@ mod tests {
         // A field named `submit` used to shadow `form.submit`: the script threw and the
         // browser stayed on the page (the browser test shows it in Chromium). The script
         // reads no property of the form element, and field names never reach it.
-        let names = [
-            "submit",
-            "action",
-            "method",
-            "elements",
-            "id",
-            "length",
-            "target",
-            "nodeName",
-            "<script>x</script>",
-            "\"><img src=x>",
-        ];
-        let fields: Vec<(String, String)> = names
-            .iter()
-            .map(|n| ((*n).to_owned(), format!("v{n}")))
-            .collect();
+        let names: Vec<String> =
+            serde_json::from_str(include_str!("../tests/fixtures/form-field-names.json"))
+                .expect("a JSON array of field names");
+        let fields: Vec<(String, String)> =
+            names.iter().map(|n| (n.clone(), format!("v{n}"))).collect();
         let p = form_post("https://a.example.com/cb", "https://a.example.com", &fields);
         assert_eq!(inline_script(&p.html), AUTO_SUBMIT_SCRIPT);
         assert!(AUTO_SUBMIT_SCRIPT.starts_with("HTMLFormElement.prototype.submit.call("));

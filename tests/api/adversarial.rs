@@ -1433,25 +1433,12 @@ async fn a_body_that_never_finishes_arriving_is_cut_off() {
     assert_eq!(stream.try_write(head.as_bytes()).unwrap(), head.len());
     let started = std::time::Instant::now();
     let limit = authrelay::request::BODY_TIMEOUT + Duration::from_secs(5);
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    while started.elapsed() < limit && !response_complete(&buf) {
-        if let Ok(Ok(())) =
-            tokio::time::timeout(Duration::from_millis(200), stream.readable()).await
-        {
-            match stream.try_read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-        }
-    }
+    let (buf, error) = read_raw_until(&stream, limit, response_complete).await;
     let waited = started.elapsed();
     let a = parse_raw(&buf);
     assert!(
         a.status.is_some(),
-        "no answer after {waited:?}: the connection is still held"
+        "no answer after {waited:?}: the connection is still held (read error: {error:?})"
     );
     assert_eq!(check_raw(&a, "slow body"), Seen::Refused(400));
     assert!(

@@ -1,5 +1,24 @@
 use crate::helpers::*;
 
+/// Sends `request` asking for JSON, and asserts the relay refuses it with `status` and
+/// the reason `code`.
+async fn assert_refused_as_json(request: reqwest::RequestBuilder, status: u16, code: &str) {
+    let r = send(request.header("Accept", "application/json")).await;
+    assert_refused_json(r, status, code).await;
+}
+
+/// Posts `body` to the apple callback, asserts it is answered 200 and returns the answer's
+/// `Content-Security-Policy` with the answer.
+async fn post_for_page(app: &TestApp, body: &str) -> (String, reqwest::Response) {
+    let r = app.post_callback("apple", body).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (csp, r)
+}
+
 #[tokio::test]
 async fn a_form_post_callback_yields_an_auto_submit_page_with_the_same_fields_escaped() {
     let app = spawn_app().await;
@@ -7,12 +26,7 @@ async fn a_form_post_callback_yields_an_auto_submit_page_with_the_same_fields_es
     let state = native_state(target);
     let user = r#"{"name":{"firstName":"<b>Ann</b>"},"email":"a&b@example.com"}"#;
     let body = format!("code=c%22ode&state={state}&user={}", enc(user));
-    let r = app.post_callback("apple", &body).await;
-    assert_eq!(r.status().as_u16(), 200);
-    let csp = r.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (csp, r) = post_for_page(&app, &body).await;
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(csp.contains("script-src 'sha256-"), "{csp}");
     assert!(
@@ -37,43 +51,30 @@ async fn a_form_post_callback_yields_an_auto_submit_page_with_the_same_fields_es
 #[tokio::test]
 async fn a_post_that_is_not_a_form_is_refused_with_415() {
     let app = spawn_app().await;
-    let r = app
+    let request = app
         .client
         .post(app.callback_url("apple"))
         .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_refused_json(r, 415, "unsupported_media_type").await;
+        .body("{}");
+    assert_refused_as_json(request, 415, "unsupported_media_type").await;
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413() {
     let app = spawn_app().await;
     let body = format!("state=x&pad={}", "a".repeat(64 * 1024));
-    let r = send(
-        app.callback_post("apple", body)
-            .header("Accept", "application/json"),
-    )
-    .await;
-    assert_refused_json(r, 413, "body_too_large").await;
+    assert_refused_as_json(app.callback_post("apple", body), 413, "body_too_large").await;
 }
 
 #[tokio::test]
 async fn a_state_in_both_query_and_body_is_refused() {
     let app = spawn_app().await;
     let state = native_state("https://pr-7.preview.example.com/api/auth/callback/apple");
-    let r = send(
-        app.post_form_to(
-            format!("{}?state={state}", app.callback_url("apple")),
-            format!("code=x&state={state}"),
-        )
-        .header("Accept", "application/json"),
-    )
-    .await;
-    assert_refused_json(r, 400, "state_duplicated").await;
+    let request = app.post_form_to(
+        format!("{}?state={state}", app.callback_url("apple")),
+        format!("code=x&state={state}"),
+    );
+    assert_refused_as_json(request, 400, "state_duplicated").await;
 }
 
 #[tokio::test]
@@ -84,34 +85,20 @@ async fn fields_named_like_form_properties_are_all_reposted_under_the_strict_csp
     let app = spawn_app().await;
     let target = "https://pr-7.preview.example.com/api/auth/callback/apple";
     let state = native_state(target);
-    let names = [
-        "submit",
-        "action",
-        "method",
-        "elements",
-        "id",
-        "length",
-        "target",
-        "nodeName",
-        "<script>x</script>",
-        "\"><img src=x>",
-    ];
+    let names: Vec<String> =
+        serde_json::from_str(include_str!("../fixtures/form-field-names.json"))
+            .expect("a JSON array of field names");
     let mut body = format!("code=c&state={state}");
-    for name in names {
+    for name in &names {
         body.push_str(&format!("&{}={}", enc(name), enc(&format!("v-{name}"))));
     }
-    let r = app.post_callback("apple", &body).await;
-    assert_eq!(r.status().as_u16(), 200);
-    let csp = r.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (csp, r) = post_for_page(&app, &body).await;
     let html = r.text().await.unwrap();
 
     // One input per posted field, in order, each name and value escaped.
     let inputs: Vec<&str> = html.split("<input ").skip(1).collect();
     assert_eq!(inputs.len(), names.len() + 2, "{html}");
-    for (input, name) in inputs[2..].iter().zip(names) {
+    for (input, name) in inputs[2..].iter().zip(&names) {
         let escaped = name
             .replace('&', "&amp;")
             .replace('<', "&lt;")

@@ -260,3 +260,29 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Reads from `stream` until `done` holds for the bytes so far, the peer ends the stream
+/// or `limit` has passed, and returns what arrived with the read error that stopped it,
+/// if one did.
+pub async fn read_raw_until(
+    stream: &tokio::net::TcpStream,
+    limit: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> (Vec<u8>, Option<std::io::Error>) {
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while started.elapsed() < limit && !done(&buf) {
+        if let Ok(Ok(())) =
+            tokio::time::timeout(Duration::from_millis(200), stream.readable()).await
+        {
+            match stream.try_read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return (buf, Some(e)),
+            }
+        }
+    }
+    (buf, None)
+}

@@ -25,21 +25,13 @@ async fn answered_connection() -> (TcpStream, String) {
     let stream = TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
     stream.writable().await.unwrap();
     assert_eq!(stream.try_write(HEALTHZ.as_bytes()).unwrap(), HEALTHZ.len());
-    let started = Instant::now();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
     // "ok\n" is the body of /healthz; the answer is complete once it is in.
-    while started.elapsed() < Duration::from_secs(5) && !buf.ends_with(b"\r\n\r\nok\n") {
-        if let Ok(Ok(())) =
-            tokio::time::timeout(Duration::from_millis(200), stream.readable()).await
-        {
-            match stream.try_read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("reading the first answer: {e}"),
-            }
-        }
+    let (buf, error) = read_raw_until(&stream, Duration::from_secs(5), |buf| {
+        buf.ends_with(b"\r\n\r\nok\n")
+    })
+    .await;
+    if let Some(e) = error {
+        panic!("reading the first answer: {e}");
     }
     let answer = String::from_utf8_lossy(&buf).into_owned();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");

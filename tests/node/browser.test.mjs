@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
@@ -97,22 +97,11 @@ async function postFromProvider(page, action, fields) {
 }
 
 // Names of form controls that shadow the form element's own properties
-// (form.submit, form.action, …), and names that are HTML or script fragments.
-const SHADOWING_NAMES = [
-  "submit",
-  "action",
-  "method",
-  "elements",
-  "id",
-  "length",
-  "target",
-  "nodeName",
-  "getElementById",
-  "HTMLFormElement",
-  "relay",
-  "<script>x</script>",
-  '"><img src=x>',
-];
+// (form.submit, form.action, …), and names that are HTML or script fragments: the one
+// list the Rust tests read too.
+const SHADOWING_NAMES = JSON.parse(
+  await readFile(new URL("../fixtures/form-field-names.json", import.meta.url), "utf8"),
+);
 
 /** Runs `fn(page)` in a fresh context; on failure keeps a screenshot of where it stopped. */
 async function withPage(name, fn) {
