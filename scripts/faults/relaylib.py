@@ -1,15 +1,18 @@
-"""Shared by the Python fault tools: start a relay on 127.0.0.1, make a state, read RSS.
+"""Shared by the Python fault tools: start a relay on 127.0.0.1, make a state, read RSS,
+trickle bytes at it, and judge the run.
 
 Only loopback is ever contacted, and every loop in these tools is bounded in count and
 time and stops by itself.
 """
 
+import asyncio
 import atexit
 import json
 import os
 import resource
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -178,6 +181,22 @@ def write_report(name, report, **details):
         json.dump({"report": report, **details}, f, indent=1)
 
 
+async def send_byte(writer, data, i):
+    """Writes byte `i` of `data` alone and waits until it drains; returns i + 1."""
+    writer.write(data[i:i + 1])
+    await writer.drain()
+    return i + 1
+
+
+async def wait_set(event, timeout):
+    """Waits at most `timeout` seconds for `event`; returns whether it is set."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout=timeout)
+    except asyncio.TimeoutError:
+        pass
+    return event.is_set()
+
+
 def verdict(name, failures, passed=""):
     """Prints each failure, or NAME: PASS; returns the tool's exit status."""
     for failure in failures:
@@ -185,3 +204,14 @@ def verdict(name, failures, passed=""):
     if not failures:
         print(f"{name}: PASS{passed}")
     return 1 if failures else 0
+
+
+def judge(name, checks, passed=""):
+    """`checks` are (failed, failure) pairs, in the order to print them: the verdict on the
+    failures of the checks that failed."""
+    return verdict(name, [failure for failed, failure in checks if failed], passed)
+
+
+def run(main):
+    """Exits the process with the status `main()` returns."""
+    sys.exit(main())

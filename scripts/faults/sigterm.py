@@ -146,19 +146,14 @@ def main():
         "exit_after_sigterm_s": None if t_exit is None else round(t_exit - t_term, 3),
     }
     relaylib.write_report("sigterm", report, slow=slow, lost=lost_before[:20])
-    fail = []
-    if len(slow_ok) != len(slow):
-        fail.append(f"{len(slow) - len(slow_ok)} in-flight posts did not complete: {slow}")
-    if lost_before:
-        fail.append(f"{len(lost_before)} requests sent before SIGTERM were lost: {lost_before[:5]}")
-    if exit_code != 0:
-        fail.append(f"exit code {exit_code}")
-    if t_exit is None or t_exit - t_term > GRACE + 0.5:
-        fail.append(f"did not exit within the {GRACE:.0f} s grace")
-    if not before:
-        fail.append("no load before SIGTERM")
-    return relaylib.verdict("sigterm", fail)
+    return relaylib.judge("sigterm", [
+        (len(slow_ok) != len(slow), f"{len(slow) - len(slow_ok)} in-flight posts did not complete: {slow}"),
+        (lost_before, f"{len(lost_before)} requests sent before SIGTERM were lost: {lost_before[:5]}"),
+        (exit_code != 0, f"exit code {exit_code}"),
+        (t_exit is None or t_exit - t_term > GRACE + 0.5, f"did not exit within the {GRACE:.0f} s grace"),
+        (not before, "no load before SIGTERM"),
+    ])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    relaylib.run(main)

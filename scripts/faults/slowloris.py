@@ -68,20 +68,12 @@ async def trickle(port, data, interval, duration, t0, stats, kind, head=b""):
     i = 0
     try:
         while time.monotonic() - t0 < duration and not closed.is_set() and i < len(data):
-            writer.write(data[i:i + 1])
-            await writer.drain()
-            i += 1
-            try:
-                await asyncio.wait_for(closed.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
+            i = await relaylib.send_byte(writer, data, i)
+            await relaylib.wait_set(closed, interval)
     except OSError:
         pass
     if not closed.is_set():
-        try:
-            await asyncio.wait_for(closed.wait(), timeout=max(0.0, duration - (time.monotonic() - t0)))
-        except asyncio.TimeoutError:
-            pass
+        await relaylib.wait_set(closed, max(0.0, duration - (time.monotonic() - t0)))
     rec["bytes_sent"] = i
     if closed.is_set():
         rec["outcome"] = "answered" if "bytes" in first else "closed"

@@ -41,7 +41,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
-import { CookieJar, hop, refusalReason } from "../node/lib/http.mjs";
+import { requestAuthorization } from "../node/lib/authjs-signin.mjs";
+import { hop, refusalReason } from "../node/lib/http.mjs";
 import { spawnProcess, waitFor } from "../node/lib/process.mjs";
 import { CLIENT_ID, CLIENT_SECRET, startProvider } from "../node/lib/provider.mjs";
 import { relayBin, startRelay } from "../node/lib/relay.mjs";
@@ -144,18 +145,7 @@ async function withPreview(options, body) {
 
 /** Starts a sign-in at `preview` as its sign-in page would; returns the provider's answer. */
 async function toRelay(preview) {
-  const jar = new CookieJar();
-  const csrf = await hop(jar, `${preview.baseUrl}/csrf`);
-  assert.equal(csrf.status, 200, `csrf: ${csrf.text}`);
-  const { csrfToken } = csrf.json();
-  assert.ok(csrfToken, "Auth.js gave a CSRF token");
-
-  const signin = await hop(jar, `${preview.baseUrl}/signin/${PROVIDER_ID}`, {
-    method: "POST",
-    form: { csrfToken, callbackUrl: `${preview.origin}/` },
-  });
-  assert.equal(signin.status, 302, `sign-in should redirect to the provider: ${signin.text}`);
-  const authorize = new URL(signin.location);
+  const { jar, authorize } = await requestAuthorization(preview);
   assert.equal(`${authorize.origin}${authorize.pathname}`, `${provider.issuer}/authorize`);
   assert.equal(authorize.searchParams.get("redirect_uri"), relay.callbackUrl(PROVIDER_ID),
     "the preview sends the provider the relay's callback, not its own");

@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
-import { CookieJar, hop, refusalReason } from "./lib/http.mjs";
+import { requestAuthorization } from "./lib/authjs-signin.mjs";
+import { hop, refusalReason } from "./lib/http.mjs";
 import { PROVIDER_ID, startPreview } from "./lib/preview-app.mjs";
 import { CLIENT_ID, startProvider } from "./lib/provider.mjs";
 import { startRelay } from "./lib/relay.mjs";
@@ -70,18 +71,7 @@ after(async () => {
 
 /** Starts a sign-in at `preview` as its sign-in page would; returns the authorize URL. */
 async function startSignIn(preview) {
-  const jar = new CookieJar();
-  const csrf = await hop(jar, `${preview.baseUrl}/csrf`);
-  assert.equal(csrf.status, 200, csrf.text);
-  const { csrfToken } = csrf.json();
-  assert.ok(csrfToken, "Auth.js gave a CSRF token");
-
-  const signin = await hop(jar, `${preview.baseUrl}/signin/${PROVIDER_ID}`, {
-    method: "POST",
-    form: { csrfToken, callbackUrl: `${preview.origin}/` },
-  });
-  assert.equal(signin.status, 302, `sign-in should redirect to the provider: ${signin.text}`);
-  const authorize = new URL(signin.location);
+  const { jar, authorize } = await requestAuthorization(preview);
   assert.equal(authorize.origin, provider.issuer, "the sign-in goes to the provider");
   assert.equal(authorize.pathname, "/authorize");
   const q = authorize.searchParams;

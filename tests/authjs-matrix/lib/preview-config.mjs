@@ -8,7 +8,9 @@
 // It writes one JSON line to standard output once it listens, {"origin": …}, and one
 // JSON line to standard error per error Auth.js logs, {"authjsError": name}.
 
-export const PROVIDER_ID = "mock";
+import { PROVIDER_ID, mockOidcProvider, providerSubCallbacks } from "../../node/lib/authjs-config.mjs";
+
+export { PROVIDER_ID };
 
 export function readSettings() {
   const raw = process.env.MATRIX_PREVIEW;
@@ -19,16 +21,7 @@ export function readSettings() {
 /** The Auth.js config every matrix preview uses; `secret` only when the settings give one. */
 export function authConfig(settings) {
   const config = {
-    providers: [
-      {
-        id: PROVIDER_ID,
-        name: "Mock OIDC",
-        type: "oidc",
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        clientSecret: settings.clientSecret,
-      },
-    ],
+    providers: [mockOidcProvider(settings)],
     redirectProxyUrl: settings.redirectProxyUrl,
     trustHost: true,
     logger: {
@@ -36,16 +29,7 @@ export function authConfig(settings) {
       warn: () => {},
       debug: () => {},
     },
-    callbacks: {
-      jwt({ token, profile }) {
-        if (profile?.sub) token.providerSub = profile.sub;
-        return token;
-      },
-      session({ session, token }) {
-        if (session.user) session.user.sub = token.providerSub;
-        return session;
-      },
-    },
+    callbacks: providerSubCallbacks(),
   };
   if (settings.secret !== undefined) config.secret = settings.secret;
   return config;

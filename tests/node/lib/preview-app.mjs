@@ -21,9 +21,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ExpressAuth, getSession } from "@auth/express";
 import express from "express";
 
+import { PROVIDER_ID, mockOidcProvider, providerSubCallbacks } from "./authjs-config.mjs";
 import { CLIENT_ID, CLIENT_SECRET } from "./provider.mjs";
 
-export const PROVIDER_ID = "mock";
+export { PROVIDER_ID };
 export const DEFAULT_BASE_PATH = "/api/auth";
 
 // Auth.js fills unset options from process.env (AUTH_URL, AUTH_SECRET, AUTH_REDIRECT_PROXY_URL,
@@ -52,16 +53,7 @@ export async function startPreview({
   const warnings = [];
   const oauthErrors = [];
   const authConfig = {
-    providers: [
-      {
-        id: PROVIDER_ID,
-        name: "Mock OIDC",
-        type: "oidc",
-        issuer,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-      },
-    ],
+    providers: [mockOidcProvider({ issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })],
     secret: secrets,
     redirectProxyUrl,
     trustHost: true,
@@ -73,16 +65,7 @@ export async function startPreview({
         if (message === "OAuthCallbackError") oauthErrors.push(metadata);
       },
     },
-    callbacks: {
-      jwt({ token, profile }) {
-        if (profile?.sub) token.providerSub = profile.sub;
-        return token;
-      },
-      session({ session, token }) {
-        if (session.user) session.user.sub = token.providerSub;
-        return session;
-      },
-    },
+    callbacks: providerSubCallbacks(),
   };
 
   const app = express();
