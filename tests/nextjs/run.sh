@@ -40,4 +40,21 @@ else
   echo "next build skipped: .next is newer than the sources and the lockfile"
 fi
 
-exec timeout --kill-after=10 240 node --test --test-timeout=180000 nextjs.test.mjs
+# `next start` runs the server in a child of its own (`next-server`), which outlives the
+# test when the test is killed (by its timeout, say). Any such server of this app, left by
+# an earlier run or by this one, is killed before and after the test.
+kill_app_servers() {
+  local app proc pid
+  app="$(pwd -P)"
+  for proc in /proc/[0-9]*; do
+    pid="${proc#/proc/}"
+    [ "$pid" != $$ ] || continue
+    [ "$(readlink "$proc/cwd" 2>/dev/null)" = "$app" ] || continue
+    case "$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null)" in
+      next-server* | *node_modules/next/*) kill -9 "$pid" 2>/dev/null || true ;;
+    esac
+  done
+}
+kill_app_servers
+trap kill_app_servers EXIT
+timeout --kill-after=10 240 node --test --test-timeout=180000 nextjs.test.mjs
