@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use authrelay_client::authjs;
 use authrelay_client::inspect::inspect;
@@ -17,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::apps::Apps;
 use crate::config::{self, CommandSettings, Config, Secrets, Source};
+use crate::request::now;
 use crate::startup::{Application, Reloader};
 use crate::telemetry;
 
@@ -88,13 +88,6 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {

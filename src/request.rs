@@ -146,11 +146,6 @@ impl Relay {
         }
     }
 
-    /// The apps now loaded.
-    pub fn apps(&self) -> Arc<Apps> {
-        self.apps.load_full()
-    }
-
     /// Swaps in already-loaded apps, or records the failure to load them; requests
     /// already under way finish on the apps they started with. Returns the new
     /// generation.
@@ -293,8 +288,9 @@ where
     }
 }
 
-/// The clock, read once per callback and handed to the decision.
-fn now() -> u64 {
+/// The clock in Unix seconds: read once per callback and handed to the decision, and by
+/// the commands that make or inspect a state.
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
