@@ -20,8 +20,10 @@ if [ ! -d examples/express-preview/node_modules ]; then
   (cd examples/express-preview && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# --test-force-exit: a server a failed test left running ends the run with its report,
+# instead of holding it open until the timeout and losing the report.
 # Each test has its own timeout (at most 60 s); this bounds the whole run under 3 minutes.
 exec timeout --kill-after=10 165 \
-  node --test --test-timeout=90000 \
+  node --test --test-force-exit --test-timeout=90000 \
   clients/js/test/*.test.mjs \
   examples/express-preview/test/*.test.mjs

@@ -69,7 +69,10 @@ function authEnv(extra) {
   };
 }
 
-/** Starts the setup `name`; with `publicUrl`, AUTH_URL is the preview's public origin. */
+/**
+ * Starts the setup `name`; with `publicUrl`, AUTH_URL is the preview's public origin.
+ * Resolves once it answers, into `previews`, where the suite's `after` stops it.
+ */
 async function start(name, { env, listenHost, publicUrl = false }) {
   previews[name] = await startNextPreview({
     name,
@@ -137,7 +140,9 @@ describeNeeding([needRelay], "next-auth v5 preview (next start behind a TLS prox
       allowedOrigins: `https://*.${PUBLIC_SUFFIX}:*`,
     });
     const both = { AUTH_SECRET: OLD_SECRET, AUTH_SECRET_1: NEW_SECRET };
-    await Promise.all([
+    // Every start settles before a failure is thrown, so that `after` stops every preview
+    // that did start: one still starting would outlive the suite.
+    const starts = await Promise.allSettled([
       start("recommended", { env: both, publicUrl: true }),
       start("old-secret", { env: { AUTH_SECRET: OLD_SECRET }, publicUrl: true }),
       start("env-only", { env: { ...both, TEST_SECRET_FROM_ENV_ONLY: "1" }, publicUrl: true }),
@@ -146,8 +151,10 @@ describeNeeding([needRelay], "next-auth v5 preview (next start behind a TLS prox
       start("host-header", { env: { ...both, AUTH_TRUST_HOST: "true", TEST_NEXT_TRUST_HOST_HEADER: "1" } }),
       start("untrusted", { env: both }),
     ]);
+    const failed = starts.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
     names = Object.fromEntries(Object.values(previews).map((p) => [p.hostName, PROXY_ADDRESS]));
-  });
+  }, { timeout: 120_000 });
 
   after(async () => {
     await Promise.all(Object.values(previews).map((p) => p.stop()));

@@ -57,4 +57,6 @@ kill_app_servers() {
 }
 kill_app_servers
 trap kill_app_servers EXIT
-timeout --kill-after=10 240 node --test --test-timeout=180000 nextjs.test.mjs
+# --test-force-exit: a server a failed test left running ends the run with its report,
+# instead of holding it open until the timeout and losing the report.
+timeout --kill-after=10 240 node --test --test-force-exit --test-timeout=180000 nextjs.test.mjs

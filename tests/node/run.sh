@@ -25,9 +25,11 @@ export AUTHRELAY_BIN
 
 [ -d tests/node/node_modules ] || abort "Node packages missing; run: (cd tests/node && npm ci)"
 
+# --test-force-exit: a server a failed test left running ends the run with its report,
+# instead of holding it open until the timeout and losing the report.
 # Every test has its own timeout (at most 60 s); this bounds the whole run as well.
 timeout --kill-after=10 170 \
-  node --test --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs \
+  node --test --test-force-exit --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs \
   tests/node/whatwg.test.mjs
 
 matrix_started=$SECONDS

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
-import { freePort, spawnProcess, waitForHttp } from "../../../tests/node/lib/process.mjs";
+import { spawnOnFreePort, spawnProcess, waitForHttp } from "../../../tests/node/lib/process.mjs";
 import { relayEnv, startRelay } from "../../../tests/node/lib/relay.mjs";
 import { startMockProvider } from "../mock-provider.mjs";
 
@@ -16,30 +16,22 @@ export const PROVIDER_ID = "oidc";
 
 /** Starts the example preview with `env` on `host` and a free port (3 tries). */
 export async function startPreview({ host = "127.0.0.2", publicHost = host, env }) {
-  let lastError;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort(host);
-    const publicUrl = `http://${publicHost}:${port}`;
-    const proc = spawnProcess(`preview:${port}`, process.execPath, ["server.mjs"], {
-      cwd: exampleDir,
-      env: relayEnv({ HOST: host, PORT: String(port), PUBLIC_URL: publicUrl, ...env }),
-    });
-    try {
-      await waitForHttp(`http://${host}:${port}/`, { timeoutMs: 15_000, process: proc });
-    } catch (error) {
-      lastError = error;
-      await proc.stop();
-      if (/EADDRINUSE/.test(proc.output())) continue;
-      throw error;
-    }
-    return {
-      proc,
-      origin: publicUrl,
-      callbackUrl: `${publicUrl}/api/auth/callback/${PROVIDER_ID}`,
-      stop: () => proc.stop(),
-    };
-  }
-  throw lastError;
+  const { port, proc } = await spawnOnFreePort(
+    host,
+    (port) =>
+      spawnProcess(`preview:${port}`, process.execPath, ["server.mjs"], {
+        cwd: exampleDir,
+        env: relayEnv({ HOST: host, PORT: String(port), PUBLIC_URL: `http://${publicHost}:${port}`, ...env }),
+      }),
+    (port, proc) => waitForHttp(`http://${host}:${port}/`, { timeoutMs: 15_000, process: proc }),
+  );
+  const publicUrl = `http://${publicHost}:${port}`;
+  return {
+    proc,
+    origin: publicUrl,
+    callbackUrl: `${publicUrl}/api/auth/callback/${PROVIDER_ID}`,
+    stop: () => proc.stop(),
+  };
 }
 
 /**

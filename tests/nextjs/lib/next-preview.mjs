@@ -12,7 +12,7 @@
 
 import { fileURLToPath } from "node:url";
 
-import { freePort, spawnProcess, waitForHttp } from "../../node/lib/process.mjs";
+import { spawnOnFreePort, spawnProcess, waitForHttp } from "../../node/lib/process.mjs";
 import { startTlsProxy } from "./tls-proxy.mjs";
 
 export const APP_DIR = fileURLToPath(new URL("../", import.meta.url));
@@ -31,28 +31,36 @@ function previewEnv(extra) {
 
 /**
  * Starts `next start -p <free port>` (with `-H listenHost` when given; else Next's
- * default, all interfaces) and its proxy; resolves once both answer.
+ * default, all interfaces, so the port is one free on every address) and its proxy;
+ * resolves once both answer.
  */
 export async function startNextPreview({ name, cert, env, listenHost }) {
-  const port = await freePort(listenHost ?? "127.0.0.1");
-  const upstream = `http://${listenHost ?? "127.0.0.1"}:${port}`;
   // The proxy first: the preview's public URL names its port.
-  const proxy = await startTlsProxy({ host: PROXY_ADDRESS, cert, upstream });
+  const proxy = await startTlsProxy({ host: PROXY_ADDRESS, cert });
   const hostName = `${name}.${PUBLIC_SUFFIX}`;
   const publicOrigin = `https://${hostName}:${proxy.port}`;
-  const args = [NEXT_BIN, "start", "-p", String(port)];
-  if (listenHost) args.push("-H", listenHost);
-  const proc = spawnProcess(`next:${name}`, process.execPath, args, {
-    env: previewEnv(env(publicOrigin)),
-    cwd: APP_DIR,
-  });
+  const local = listenHost ?? "127.0.0.1";
+  let started;
   try {
-    await waitForHttp(`${upstream}/healthz`, { timeoutMs: 30_000, process: proc });
+    started = await spawnOnFreePort(
+      listenHost,
+      (port) => {
+        const args = [NEXT_BIN, "start", "-p", String(port)];
+        if (listenHost) args.push("-H", listenHost);
+        return spawnProcess(`next:${name}`, process.execPath, args, {
+          env: previewEnv(env(publicOrigin)),
+          cwd: APP_DIR,
+        });
+      },
+      (port, proc) => waitForHttp(`http://${local}:${port}/healthz`, { timeoutMs: 30_000, process: proc }),
+    );
   } catch (error) {
-    await proc.stop();
     await proxy.stop();
     throw error;
   }
+  const { port, proc } = started;
+  const upstream = `http://${local}:${port}`;
+  proxy.setUpstream(upstream);
   return {
     name,
     hostName,

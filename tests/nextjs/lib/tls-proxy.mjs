@@ -5,8 +5,9 @@
 // `X-Forwarded-Port` and `X-Forwarded-For`, as Vercel's edge and those proxies do.
 //
 //   const cert = await makeCertificate(dir, "*.preview.test");   // openssl, at test time
-//   const proxy = await startTlsProxy({ host: "127.0.0.6", cert, upstream: "http://127.0.0.1:4000" });
+//   const proxy = await startTlsProxy({ host: "127.0.0.6", cert });
 //   proxy.port                     // the public port
+//   proxy.setUpstream("http://127.0.0.1:4000");   // until then it answers 502
 //   await proxy.stop();
 //
 // The certificate and its key are made fresh in a temporary directory for each run; no
@@ -38,11 +39,20 @@ export async function makeCertificate(dir, dnsName) {
   return { cert: await readFile(certPath, "utf8"), key: await readFile(keyPath, "utf8") };
 }
 
-/** Starts the proxy on `host` and a free port; `upstream` is the Next.js server's origin. */
+/**
+ * Starts the proxy on `host` and a free port. `upstream`, the Next.js server's origin, may
+ * be given now or later with setUpstream (the server's port can be known only after the
+ * proxy's); without one the proxy answers 502.
+ */
 export async function startTlsProxy({ host, cert, upstream }) {
-  const target = new URL(upstream);
+  let target = upstream ? new URL(upstream) : null;
   const requests = [];
   const server = createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
+    if (!target) {
+      res.writeHead(502, { "content-type": "text/plain" });
+      res.end("no upstream yet");
+      return;
+    }
     const headers = { ...req.headers };
     const publicHost = req.headers.host ?? "";
     headers["x-forwarded-host"] = publicHost;
@@ -72,6 +82,9 @@ export async function startTlsProxy({ host, cert, upstream }) {
     host,
     port: server.address().port,
     requests,
+    setUpstream: (url) => {
+      target = new URL(url);
+    },
     stop: async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();

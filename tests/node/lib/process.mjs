@@ -8,7 +8,8 @@
 //   await p.stop();
 //
 // Every request goes to loopback. A child that is still running when the test process
-// exits is killed there too, so a failed or interrupted test never leaves a relay behind.
+// exits, or is ended by SIGTERM or SIGINT, is killed there too, so a failed or interrupted
+// test never leaves a relay behind.
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const running = new Set();
-process.on("exit", () => {
+function killRunning() {
   for (const child of running) {
     try {
       child.kill("SIGKILL");
@@ -27,7 +28,16 @@ process.on("exit", () => {
       // already gone
     }
   }
-});
+}
+process.on("exit", killRunning);
+// A signal ends the process without "exit" (a runner's timeout sends SIGTERM): kill the
+// children first, then exit as the signal would have.
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]]) {
+  process.once(signal, () => {
+    killRunning();
+    process.exit(code);
+  });
+}
 
 /** Refuses any URL that is not on a loopback address. */
 export function assertLoopback(url) {
@@ -43,7 +53,10 @@ export function get(url, { headers = {}, method = "GET", body, timeoutMs = 5000 
   return fetch(url, { method, headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
 }
 
-/** A free TCP port on `host`, as the kernel hands it out for port 0. */
+/**
+ * A free TCP port on `host`, as the kernel hands it out for port 0; with `host`
+ * undefined, a port free on every address (what a server that binds all interfaces needs).
+ */
 export function freePort(host) {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -54,6 +67,34 @@ export function freePort(host) {
       server.close(() => resolve(port));
     });
   });
+}
+
+// What a server prints when the port is taken: Node's EADDRINUSE, Rust's "Address in use".
+const ADDRESS_IN_USE = /EADDRINUSE|address (already )?in use/i;
+
+/**
+ * Starts a server on a free port of `host` (every address when undefined): `spawn(port)`
+ * returns its process, `ready(port, proc)` resolves once it answers. The port is chosen
+ * before the server binds it, so another process may take it in between (a server bound
+ * to one loopback address takes the port from one that binds them all): when the server
+ * says the address is in use, it tries another port, `attempts` times in all; any other
+ * failure stops the process and throws at once. Resolves with { port, proc }.
+ */
+export async function spawnOnFreePort(host, spawn, ready, { attempts = 3 } = {}) {
+  let lastError;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = await freePort(host);
+    const proc = spawn(port);
+    try {
+      await ready(port, proc);
+      return { port, proc };
+    } catch (error) {
+      lastError = error;
+      await proc.stop();
+      if (!ADDRESS_IN_USE.test(proc.output())) throw error;
+    }
+  }
+  throw lastError;
 }
 
 /**

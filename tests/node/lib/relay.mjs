@@ -15,7 +15,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 
-import { freePort, repoRoot, spawnProcess, waitFor, waitForHttp } from "./process.mjs";
+import { repoRoot, spawnOnFreePort, spawnProcess, waitFor, waitForHttp } from "./process.mjs";
 
 export { repoRoot };
 
@@ -63,34 +63,26 @@ export async function startRelay({
   extraEnv = {},
   startTimeoutMs = 15_000,
 }) {
-  // The port is chosen before the relay binds it (AUTH_URL must name it), so another
-  // process may take it in between: try a few ports before giving up.
-  let lastError;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort(host);
-    const origin = `http://${host}:${port}`;
-    const env = relayEnv({
-      ...secrets,
-      AUTH_URL: `${origin}${basePath}`,
-      AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS: allowedOrigins,
-      HOST: host,
-      PORT: String(port),
-      LOG_FORMAT: "json",
-      RUST_LOG: "info",
-      ...extraEnv,
-    });
-    const proc = spawnProcess(`authrelay:${port}`, bin, ["serve"], { env });
-    try {
-      await waitForHttp(`${origin}/healthz`, { timeoutMs: startTimeoutMs, process: proc });
-    } catch (error) {
-      lastError = error;
-      await proc.stop();
-      if (/cannot listen|address|in use/i.test(proc.output())) continue;
-      throw error;
-    }
-    return makeRelay(proc, { origin, port, baseUrl: `${origin}${basePath}` });
-  }
-  throw lastError;
+  // AUTH_URL names the port, so it is chosen before the relay binds it.
+  const { port, proc } = await spawnOnFreePort(
+    host,
+    (port) =>
+      spawnProcess(`authrelay:${port}`, bin, ["serve"], {
+        env: relayEnv({
+          ...secrets,
+          AUTH_URL: `http://${host}:${port}${basePath}`,
+          AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS: allowedOrigins,
+          HOST: host,
+          PORT: String(port),
+          LOG_FORMAT: "json",
+          RUST_LOG: "info",
+          ...extraEnv,
+        }),
+      }),
+    (port, proc) => waitForHttp(`http://${host}:${port}/healthz`, { timeoutMs: startTimeoutMs, process: proc }),
+  );
+  const origin = `http://${host}:${port}`;
+  return makeRelay(proc, { origin, port, baseUrl: `${origin}${basePath}` });
 }
 
 function makeRelay(proc, { origin, port, baseUrl }) {
