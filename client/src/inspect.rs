@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::keyring::{read_legacy_authjs, Keyring, Rejection, StateFormat, VerifiedState};
-use crate::native;
+use crate::{envelope, native};
 
 /// What is known about a state.
 #[derive(Debug, Clone)]
@@ -64,6 +64,23 @@ pub fn inspect(state: &str, keyring: Option<&Keyring>, now: u64, max_age: u64) -
             }
             readable.push(("parts", state.split('.').count().to_string()));
         }
+        StateFormat::Envelope => match envelope::read_unverified(state) {
+            Ok(u) => {
+                readable.push(("version", envelope::VERSION.to_string()));
+                readable.push((
+                    "provider (unverified)",
+                    u.provider.escape_debug().to_string(),
+                ));
+                readable.push(("expires at", describe_time(u.expires_at, now)));
+                readable.push(("target (unverified)", u.target.escape_debug().to_string()));
+                // The library's own state is its CSRF token: its length only.
+                readable.push((
+                    "inner state",
+                    format!("{} bytes (not shown)", u.inner_state_len),
+                ));
+            }
+            Err(e) => readable.push(("framing", e.to_string())),
+        },
         StateFormat::AuthJsLegacy => {
             let json = read_legacy_authjs(state).unwrap_or_default();
             let keys: Vec<&str> = json.keys().map(String::as_str).collect();
@@ -114,6 +131,9 @@ impl Inspection {
             StateFormat::Native => "native (authrelay v1, HMAC-SHA256)",
             StateFormat::AuthJs => "Auth.js (JWE dir + A256CBC-HS512)",
             StateFormat::AuthJsLegacy => "Auth.js before 0.35.3 (unsigned base64url JSON)",
+            StateFormat::Envelope => {
+                "authrelay authorize envelope v1 (HMAC-SHA256, relay-only key)"
+            }
         };
         writeln!(f, "format:   {format}")?;
         if let Some(advice) = self.format.advice() {

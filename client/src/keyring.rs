@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::authjs::{self, AuthJsError, AuthJsKey};
+use crate::envelope::{self, EnvelopeError, EnvelopeKey, InnerState};
 use crate::native::{self, FailureClass, NativeError, NativeKey};
 use crate::secret::Secret;
 use crate::target::{self, Target, TargetError};
@@ -21,24 +22,32 @@ pub enum StateFormat {
     /// The unsigned state of `@auth/core` before 0.35.3: base64url of a JSON object
     /// (`{"origin":…,"random":…}`). Anyone can write one, so it never verifies.
     AuthJsLegacy,
+    /// The relay's own authorize envelope ([`crate::envelope`]): made by the relay's
+    /// authorize route around an OAuth library's own `state`, never by a preview.
+    Envelope,
 }
 
 impl StateFormat {
-    /// `native`, `authjs` or `authjs_legacy`, for logs and metrics.
+    /// `native`, `authjs`, `authjs_legacy` or `envelope`, for logs and metrics.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Native => "native",
             Self::AuthJs => "authjs",
             Self::AuthJsLegacy => "authjs_legacy",
+            Self::Envelope => "envelope",
         }
     }
 
     /// Tells the format from the shape of a state: compact JWEs have dots, native states
-    /// never do; a state without dots that base64url-decodes (padded or not) to a JSON
-    /// object is the legacy Auth.js one. This is the one place the format is decided.
+    /// and envelopes never do; an envelope starts with `R` (its version byte), a native
+    /// state of version 1 with `A`; a state without dots that base64url-decodes (padded
+    /// or not) to a JSON object, and so starts with `e`, is the legacy Auth.js one. This
+    /// is the one place the format is decided.
     pub fn detect(state: &str) -> Self {
         if state.contains('.') {
             Self::AuthJs
+        } else if state.starts_with(envelope::FIRST_CHAR) {
+            Self::Envelope
         } else if read_legacy_authjs(state).is_some() {
             Self::AuthJsLegacy
         } else {
@@ -50,7 +59,7 @@ impl StateFormat {
     /// fixed sentence for refusal pages and `inspect`. `None` for the formats it verifies.
     pub fn advice(&self) -> Option<&'static str> {
         match self {
-            Self::Native | Self::AuthJs => None,
+            Self::Native | Self::AuthJs | Self::Envelope => None,
             Self::AuthJsLegacy => Some(
                 "This sign-in state is the unsigned one of Auth.js before @auth/core 0.35.3, \
                  which the relay never accepts: upgrade @auth/core to 0.35.3 or later \
@@ -91,6 +100,7 @@ pub(crate) fn read_legacy_authjs(
 pub struct Keyring {
     native: Vec<NativeKey>,
     authjs: Vec<AuthJsKey>,
+    envelope: Vec<EnvelopeKey>,
 }
 
 impl fmt::Debug for Keyring {
@@ -117,6 +127,8 @@ pub struct VerifiedState {
     pub issued_at: Option<u64>,
     /// Expiry, Unix seconds.
     pub expires_at: u64,
+    /// For an envelope, the OAuth library's own `state` it wraps.
+    pub inner_state: Option<InnerState>,
 }
 
 /// The public reason a state was refused: all that a refusal page says. Its
@@ -156,6 +168,8 @@ pub enum Detail {
     Native(NativeError),
     /// An Auth.js-format failure.
     AuthJs(AuthJsError),
+    /// An envelope failure.
+    Envelope(EnvelopeError),
     /// The Auth.js state verified but its `origin` breaks the URL rules.
     BadTarget(TargetError),
 }
@@ -166,6 +180,7 @@ impl Detail {
         match self {
             Self::Native(e) => e.class(),
             Self::AuthJs(e) => e.class(),
+            Self::Envelope(e) => e.class(),
             Self::BadTarget(_) => FailureClass::Invalid,
         }
     }
@@ -174,6 +189,7 @@ impl Detail {
     pub fn reason(&self) -> Reason {
         match self {
             Self::BadTarget(_)
+            | Self::Envelope(EnvelopeError::BadTarget(_))
             | Self::Native(NativeError::BadTarget(_) | NativeError::NotACallback) => {
                 Reason::TargetInvalid
             }
@@ -187,13 +203,15 @@ impl Detail {
 
     /// Whether no key of the keyring fits the state: the native key id is not the
     /// keyring's (`unknown_key`), or the Auth.js `kid` is not (`unknown_key`) or its key
-    /// does not open the state (`decrypt_failed`). A state that fails this way may belong
-    /// to a keyring with other secrets.
+    /// does not open the state (`decrypt_failed`), or no envelope key makes the
+    /// envelope's tag (`bad_signature`). A state that fails this way may belong to a
+    /// keyring with other secrets.
     pub fn no_key_fits(&self) -> bool {
         matches!(
             self,
             Self::Native(NativeError::UnknownKey)
                 | Self::AuthJs(AuthJsError::UnknownKey | AuthJsError::Decrypt)
+                | Self::Envelope(EnvelopeError::BadSignature)
         )
     }
 
@@ -202,6 +220,7 @@ impl Detail {
         match self {
             Self::Native(e) => e.code(),
             Self::AuthJs(e) => e.code(),
+            Self::Envelope(e) => e.code(),
             Self::BadTarget(e) => e.code(),
         }
     }
@@ -212,6 +231,7 @@ impl fmt::Display for Detail {
         match self {
             Self::Native(e) => write!(f, "{e}"),
             Self::AuthJs(e) => write!(f, "{e}"),
+            Self::Envelope(e) => write!(f, "{e}"),
             Self::BadTarget(e) => {
                 write!(f, "the state's origin is not a valid callback URL: {e}")
             }
@@ -278,6 +298,7 @@ impl Keyring {
         Self {
             native: secrets.iter().map(NativeKey::derive).collect(),
             authjs: secrets.iter().map(AuthJsKey::derive).collect(),
+            envelope: secrets.iter().map(EnvelopeKey::derive).collect(),
         }
     }
 
@@ -299,6 +320,12 @@ impl Keyring {
     /// The Auth.js keys, in order.
     pub fn authjs_keys(&self) -> &[AuthJsKey] {
         &self.authjs
+    }
+
+    /// The envelope keys, in order: the relay seals with the first (the newest secret)
+    /// and opens with any.
+    pub fn envelope_keys(&self) -> &[EnvelopeKey] {
+        &self.envelope
     }
 
     /// Verifies a state of either format at time `now`. `max_age` caps a state's
@@ -336,6 +363,7 @@ impl Keyring {
                     provider: Some(s.provider),
                     issued_at: Some(s.issued_at),
                     expires_at: s.expires_at,
+                    inner_state: None,
                 })
             }
             StateFormat::AuthJs => {
@@ -352,6 +380,20 @@ impl Keyring {
                     provider: None,
                     issued_at: claims.iat,
                     expires_at: claims.exp.unwrap_or(0),
+                    inner_state: None,
+                })
+            }
+            StateFormat::Envelope => {
+                let o = envelope::open_with(&self.envelope, state, now, max_age, parse)
+                    .map_err(|e| reject(Detail::Envelope(e)))?;
+                Ok(VerifiedState {
+                    format,
+                    secret_index: o.key_index,
+                    target: o.target,
+                    provider: Some(o.provider),
+                    issued_at: None,
+                    expires_at: o.expires_at,
+                    inner_state: Some(o.inner_state),
                 })
             }
         }

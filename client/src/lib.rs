@@ -45,6 +45,7 @@
 //! `client/tests/vectors/native-v1.json`.
 
 pub mod authjs;
+pub mod envelope;
 pub mod inspect;
 pub mod keyring;
 pub mod native;
