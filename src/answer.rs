@@ -144,9 +144,10 @@ pub fn metrics(text: String) -> Answer {
     )
 }
 
-/// A callback path asked with another method than GET, HEAD or POST.
-pub fn method_not_allowed(json: bool) -> Answer {
-    refusal(Refusal::MethodNotAllowed, json).header("allow", "GET, POST")
+/// A route asked with a method it does not take; `allow` lists those it does (a
+/// callback: `GET, POST`; an authorize path: `GET, HEAD`).
+pub fn method_not_allowed(json: bool, allow: &'static str) -> Answer {
+    refusal(Refusal::MethodNotAllowed, json).header("allow", allow)
 }
 
 /// The answer of a deployment whose configuration is invalid: 503, not a 4xx, since no

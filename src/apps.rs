@@ -37,10 +37,27 @@ impl Apps {
     /// The app and the raw `{provider}` segment of a callback path
     /// (`{base}/callback/{provider}`), if it is one.
     pub fn callback<'a>(&'a self, path: &'a str) -> Option<(&'a Config, &'a str)> {
-        self.apps.iter().find_map(|app| {
+        self.route_of(path, "/callback/", |_| true)
+    }
+
+    /// The app and the raw `{provider}` segment of an authorize path
+    /// (`{base}/authorize/{provider}`), if it is one of an app that offers the route.
+    pub fn authorize<'a>(&'a self, path: &'a str) -> Option<(&'a Config, &'a str)> {
+        self.route_of(path, "/authorize/", |app| !app.authorize.is_empty())
+    }
+
+    /// The app whose `{base}{route}{provider}` path this is, among the apps `offers`
+    /// accepts, and the raw provider segment.
+    fn route_of<'a>(
+        &'a self,
+        path: &'a str,
+        route: &str,
+        offers: impl Fn(&Config) -> bool,
+    ) -> Option<(&'a Config, &'a str)> {
+        self.apps.iter().filter(|app| offers(app)).find_map(|app| {
             let provider = path
                 .strip_prefix(app.base_path.as_str())?
-                .strip_prefix("/callback/")?;
+                .strip_prefix(route)?;
             (!provider.is_empty() && !provider.contains('/')).then_some((app, provider))
         })
     }

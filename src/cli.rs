@@ -423,11 +423,38 @@ fn check(config_file: Option<PathBuf>, providers: &[String]) -> ExitCode {
                 println!("  {p:<10} (not a valid provider id)");
             }
         }
+        print_authorize(config);
         for w in config.allowlist.warnings() {
             println!("warning: {w}");
         }
     }
     ExitCode::SUCCESS
+}
+
+/// What `check` says of an app's authorize route: per provider, what to register at the
+/// provider and what to put in the preview's OAuth library configuration.
+fn print_authorize(config: &Config) {
+    if config.authorize.is_empty() {
+        return;
+    }
+    println!("authorize route (OAuth libraries without the secret):");
+    for (provider, a) in &config.authorize {
+        let pattern = a.callback_path.as_str().replace("{provider}", provider);
+        println!("  {provider}:");
+        println!("    register at the provider:");
+        println!("      redirect URI        {}", config.callback_url(provider));
+        println!("      client ids          {}", a.client_ids.join(", "));
+        println!("    forwarded to        {}", a.endpoint);
+        println!("    in the preview's OAuth library:");
+        println!(
+            "      authorization URL   {}?{}=<the preview's callback URL, URL-encoded>",
+            config.authorize_url(provider),
+            config::RETURN_PARAM
+        );
+        println!("      redirect_uri        {}", config.callback_url(provider));
+        println!("      client id           one of the above; token URL: the provider's own");
+        println!("    the preview's callback path must match  {pattern}  ('*' = any prefix)");
+    }
 }
 
 fn healthcheck(url: Option<String>) -> ExitCode {

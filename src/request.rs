@@ -119,6 +119,9 @@ enum Route<'a> {
     Metrics,
     /// The app and the raw `{provider}` segment.
     Callback(&'a Config, &'a str),
+    /// An authorize path of an app that offers the route: the app and the raw
+    /// `{provider}` segment.
+    Authorize(&'a Config, &'a str),
     NotFound,
 }
 
@@ -167,12 +170,14 @@ impl Relay {
 
     /// Whether `path` is one of the relay's routes (for any method).
     pub fn is_route(&self, path: &str) -> bool {
+        let apps = self.apps.load();
         matches!(path, "/healthz" | "/readyz" | "/metrics")
-            || self.apps.load().callback(path).is_some()
+            || apps.callback(path).is_some()
+            || apps.authorize(path).is_some()
     }
 
     fn route<'a>(&self, apps: &'a Apps, req: &Request<'a>) -> Route<'a> {
-        let get_or_head = matches!(req.method, Method::Get | Method::Head);
+        let get_or_head = get_or_head(req.method);
         match req.path {
             // HEAD too: uptime checkers use it.
             "/healthz" if get_or_head => Route::Healthz,
@@ -182,9 +187,10 @@ impl Relay {
                 _ => Route::Metrics,
             },
             _ if req.listener == Listener::Metrics => Route::NotFound,
-            path => match apps.callback(path) {
-                Some((app, provider)) => Route::Callback(app, provider),
-                None => Route::NotFound,
+            path => match (apps.callback(path), apps.authorize(path)) {
+                (Some((app, provider)), _) => Route::Callback(app, provider),
+                (None, Some((app, provider))) => Route::Authorize(app, provider),
+                (None, None) => Route::NotFound,
             },
         }
     }
@@ -208,15 +214,35 @@ impl Relay {
             Route::Callback(app, provider) => {
                 let outcome = self.callback(&apps, app, provider, &req, read_body).await;
                 let Some(outcome) = outcome else {
-                    return answer::method_not_allowed(json);
+                    return answer::method_not_allowed(json, "GET, POST");
                 };
-                let answer = answer::answer(&outcome, json);
-                let elapsed = started.elapsed();
-                self.metrics.observe(&outcome, elapsed.as_secs_f64());
-                log_callback(&outcome, elapsed);
-                answer
+                self.answer(&outcome, json, started)
             }
+            // GET only (and HEAD, answered as GET): a library sends the browser here.
+            Route::Authorize(app, provider) if get_or_head(req.method) => {
+                let authorize = relay::AuthorizeRequest {
+                    provider,
+                    query: req.query,
+                    request_host: relay::request_host(
+                        req.headers.host,
+                        req.headers.forwarded_host,
+                        self.trust_host,
+                    ),
+                };
+                let outcome = relay::authorize(&authorize, app, now());
+                self.answer(&outcome, json, started)
+            }
+            Route::Authorize(..) => answer::method_not_allowed(json, "GET, HEAD"),
         }
+    }
+
+    /// The answer for a decided outcome, counted in the metrics and logged.
+    fn answer(&self, outcome: &Outcome, json: bool, started: Instant) -> Answer {
+        let answer = answer::answer(outcome, json);
+        let elapsed = started.elapsed();
+        self.metrics.observe(outcome, elapsed.as_secs_f64());
+        log_outcome(outcome, elapsed);
+        answer
     }
 
     /// The outcome of a callback, or `None` for a method a callback does not take.
@@ -266,6 +292,11 @@ impl Relay {
     }
 }
 
+/// Whether a method is GET or HEAD, which the relay answers alike.
+fn get_or_head(method: Method) -> bool {
+    matches!(method, Method::Get | Method::Head)
+}
+
 /// Reads a callback body within [`MAX_BODY`] and [`BODY_TIMEOUT`], or says which
 /// refusal (and log detail) it gets.
 async fn read_limited<F>(
@@ -297,9 +328,14 @@ pub(crate) fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The one log event per callback. Never code, state or secrets: only what the outcome
-/// holds.
-fn log_callback(outcome: &Outcome, elapsed: Duration) {
+/// The one log event per callback or authorize request (the event's message says
+/// which). Never code, state or secrets: only what the outcome holds.
+fn log_outcome(outcome: &Outcome, elapsed: Duration) {
+    let route = if outcome.authorize {
+        "authorize"
+    } else {
+        "callback"
+    };
     tracing::info!(
         app = outcome.app.as_deref().unwrap_or(""),
         outcome = outcome.outcome_label(),
@@ -314,7 +350,7 @@ fn log_callback(outcome: &Outcome, elapsed: Duration) {
         format = outcome.format.map_or("none", |f| f.as_str()),
         secret = outcome.secret.as_deref().unwrap_or(""),
         latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        "callback"
+        "{route}"
     );
     if let Some(other) = &outcome.other_app {
         tracing::debug!(other_app = %other, "state belongs to another app");

@@ -11,8 +11,8 @@ use url::Url;
 
 use super::secrets::{Gathered, Refused, EDGES_PROBLEM};
 use super::{
-    invalid, Config, ConfigError, LogFormat, Secrets, CONFIG_VAR, DEFAULT_APP, DEFAULT_BASE_PATH,
-    DEFAULT_PORT, DEFAULT_STATE_MAX_AGE, MAX_STATE_MAX_AGE,
+    invalid, Authorize, AuthorizeProvider, Config, ConfigError, LogFormat, Secrets, CONFIG_VAR,
+    DEFAULT_APP, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_STATE_MAX_AGE, MAX_STATE_MAX_AGE,
 };
 
 /// What a variable configures.
@@ -26,13 +26,15 @@ pub enum VarKind {
     Shared,
     /// The config file's name; the empty string means no file.
     ConfigFile,
+    /// The authorize route of the environment-only configuration.
+    AuthorizeRoute,
 }
 
 impl VarKind {
     /// Whether a config file takes the variable's place, so that it must be unset next to
     /// one.
     pub fn single_app(self) -> bool {
-        matches!(self, Self::Secret | Self::Allowlist)
+        matches!(self, Self::Secret | Self::Allowlist | Self::AuthorizeRoute)
     }
 }
 
@@ -53,7 +55,7 @@ const fn var(name: &'static str, kind: VarKind, text: fn(&RawEnv) -> Option<&str
 
 /// Every variable the relay reads, each with its field of `RawEnv`. The secret slots
 /// are listed oldest first. An empty variable is reported in this order.
-pub const VARS: [Var; 13] = {
+pub const VARS: [Var; 16] = {
     use VarKind::*;
     [
         var("AUTH_SECRET", Secret, |r| r.auth_secret.as_deref()),
@@ -73,6 +75,15 @@ pub const VARS: [Var; 13] = {
         var("LOG_FORMAT", Shared, |r| r.log_format.as_deref()),
         var("METRICS_PORT", Shared, |r| r.metrics_port.as_deref()),
         var(CONFIG_VAR, ConfigFile, |r| r.authrelay_config.as_deref()),
+        var(AUTHORIZE_ENDPOINTS, AuthorizeRoute, |r| {
+            r.auth_authorize_endpoints.as_deref()
+        }),
+        var(AUTHORIZE_CLIENT_IDS, AuthorizeRoute, |r| {
+            r.auth_authorize_client_ids.as_deref()
+        }),
+        var(AUTHORIZE_CALLBACK_PATH, AuthorizeRoute, |r| {
+            r.auth_authorize_callback_path.as_deref()
+        }),
     ]
 };
 
@@ -93,7 +104,17 @@ struct RawEnv {
     log_format: Option<String>,
     metrics_port: Option<String>,
     authrelay_config: Option<String>,
+    auth_authorize_endpoints: Option<String>,
+    auth_authorize_client_ids: Option<String>,
+    auth_authorize_callback_path: Option<String>,
 }
+
+/// `provider=URL,…`: the authorize route's providers and their authorization endpoints.
+const AUTHORIZE_ENDPOINTS: &str = "AUTH_AUTHORIZE_ENDPOINTS";
+/// `provider=client_id,…`: the client ids each provider's authorize route accepts.
+const AUTHORIZE_CLIENT_IDS: &str = "AUTH_AUTHORIZE_CLIENT_IDS";
+/// The callback-path pattern of every provider's authorize route.
+const AUTHORIZE_CALLBACK_PATH: &str = "AUTH_AUTHORIZE_CALLBACK_PATH";
 
 impl RawEnv {
     /// Reads the variables of [`VARS`] out of `vars`.
@@ -266,14 +287,97 @@ pub(super) fn single_app(
         })?;
     let allowlist =
         Allowlist::parse(&list).map_err(|e| invalid(ORIGINS, format!("has a bad pattern: {e}")))?;
-    Ok(Config::for_app(
+    let mut config = Config::for_app(
         DEFAULT_APP,
         &settings,
         secrets,
         allowlist,
         &settings.base_path,
         settings.state_max_age,
-    ))
+    );
+    config.authorize = parse_authorize(&raw)?;
+    Ok(config)
+}
+
+/// `provider=value` pairs of a comma-separated list, in order.
+fn provider_pairs<'a>(
+    name: &'static str,
+    list: &'a str,
+) -> Result<Vec<(&'a str, &'a str)>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.split_once('=')
+                .map(|(p, v)| (p.trim(), v.trim()))
+                .ok_or_else(|| {
+                    invalid(
+                        name,
+                        "must list provider=value pairs separated by commas, e.g. github=…",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The authorize route of the environment-only configuration, from
+/// `AUTH_AUTHORIZE_ENDPOINTS`, `AUTH_AUTHORIZE_CLIENT_IDS` and
+/// `AUTH_AUTHORIZE_CALLBACK_PATH`; empty when none is set.
+fn parse_authorize(raw: &RawEnv) -> Result<Authorize, ConfigError> {
+    let Some(endpoints) = raw.auth_authorize_endpoints.as_deref() else {
+        if let Some(other) = [
+            (AUTHORIZE_CLIENT_IDS, &raw.auth_authorize_client_ids),
+            (AUTHORIZE_CALLBACK_PATH, &raw.auth_authorize_callback_path),
+        ]
+        .iter()
+        .find_map(|(name, v)| v.is_some().then_some(*name))
+        {
+            return Err(invalid(
+                other,
+                format!("is set, but {AUTHORIZE_ENDPOINTS} is not: set it to turn on the authorize route"),
+            ));
+        }
+        return Ok(Authorize::new());
+    };
+    let endpoints = provider_pairs(AUTHORIZE_ENDPOINTS, endpoints)?;
+    let ids = provider_pairs(
+        AUTHORIZE_CLIENT_IDS,
+        raw.auth_authorize_client_ids.as_deref().unwrap_or_default(),
+    )?;
+    if let Some((p, _)) = ids
+        .iter()
+        .find(|(p, _)| !endpoints.iter().any(|(e, _)| e == p))
+    {
+        return Err(invalid(
+            AUTHORIZE_CLIENT_IDS,
+            format!(
+                "names provider `{}`, which {AUTHORIZE_ENDPOINTS} does not",
+                authrelay_client::one_line(p, 64)
+            ),
+        ));
+    }
+    let mut authorize = Authorize::new();
+    for (provider, endpoint) in endpoints {
+        let client_ids: Vec<&str> = ids
+            .iter()
+            .filter(|(p, _)| *p == provider)
+            .map(|(_, id)| *id)
+            .collect();
+        let settings = AuthorizeProvider::new(
+            provider,
+            endpoint,
+            &client_ids,
+            raw.auth_authorize_callback_path.as_deref().map(str::trim),
+        )
+        .map_err(|e| invalid(AUTHORIZE_ENDPOINTS, e))?;
+        if authorize.insert(provider.to_owned(), settings).is_some() {
+            return Err(invalid(
+                AUTHORIZE_ENDPOINTS,
+                format!("names provider `{provider}` twice"),
+            ));
+        }
+    }
+    Ok(authorize)
 }
 
 /// Reads the secret variables only, for commands that need no more (`sign`, `inspect`).

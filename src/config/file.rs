@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::env::single_app_var_set;
 use super::secrets::{Gathered, Refused, EDGES_PROBLEM};
-use super::{check_state_max_age, process_env, Config, ConfigError, Secrets, Settings};
+use super::{
+    check_state_max_age, process_env, AuthorizeProvider, Config, ConfigError, Secrets, Settings,
+};
 use crate::apps::Apps;
 
 /// The variable that names a config file.
@@ -86,6 +88,18 @@ struct AppTable {
     secret_env: Vec<String>,
     allowed_origins: Vec<String>,
     state_max_age: Option<u64>,
+    /// The authorize route, by provider id.
+    #[serde(default)]
+    authorize: std::collections::BTreeMap<String, AuthorizeTable>,
+}
+
+/// One provider's `[apps.authorize.<provider>]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthorizeTable {
+    authorization_endpoint: String,
+    client_ids: Vec<String>,
+    callback_path: Option<String>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -242,14 +256,26 @@ pub fn apps_from_file(
                 other.name
             )));
         }
-        apps.push(Config::for_app(
+        let mut config = Config::for_app(
             &table.name,
             &settings,
             secrets,
             allowlist,
             &table.base_path,
             max_age,
-        ));
+        );
+        for (provider, t) in &table.authorize {
+            let ids: Vec<&str> = t.client_ids.iter().map(String::as_str).collect();
+            let settings = AuthorizeProvider::new(
+                provider,
+                &t.authorization_endpoint,
+                &ids,
+                t.callback_path.as_deref(),
+            )
+            .map_err(|e| err(format!("authorize: {e}")))?;
+            config.authorize.insert(provider.clone(), settings);
+        }
+        apps.push(config);
     }
     Ok(Apps::from_configs(apps))
 }

@@ -11,6 +11,7 @@
 //! - `file`: [`Source`] (environment or file) and the config file of several apps,
 //!   each with its own base path, secrets and allowlist ([`apps_from_file`]).
 
+mod authorize;
 mod env;
 mod file;
 mod secrets;
@@ -22,6 +23,9 @@ use authrelay_client::pattern::Allowlist;
 use authrelay_client::SecretError;
 use url::Url;
 
+pub use authorize::{
+    Authorize, AuthorizeProvider, CallbackPath, DEFAULT_CALLBACK_PATH, RETURN_PARAM,
+};
 pub use env::{
     check_state_max_age, process_env, secrets_from_env, secrets_from_iter, CommandSettings,
     Settings, Var, VarKind, VARS,
@@ -126,6 +130,8 @@ pub struct Config {
     /// A separate port for `/metrics` (same address as `host`); when set, the main port
     /// does not serve `/metrics`.
     pub metrics_port: Option<u16>,
+    /// The authorize route's settings by provider; empty when the app does not offer it.
+    pub authorize: Authorize,
 }
 
 fn invalid(name: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -182,7 +188,17 @@ impl Config {
             state_max_age,
             log_format: settings.log_format,
             metrics_port: settings.metrics_port,
+            authorize: Authorize::new(),
         }
+    }
+
+    /// The authorize URL a preview's OAuth library uses as its authorization endpoint:
+    /// `<AUTH_URL>/authorize/<provider>`.
+    pub fn authorize_url(&self, provider: &str) -> String {
+        format!(
+            "{}/authorize/{provider}",
+            self.public_url.as_str().trim_end_matches('/')
+        )
     }
 
     /// The callback URL to register at a provider: `<AUTH_URL>/callback/<provider>`.

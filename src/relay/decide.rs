@@ -2,12 +2,12 @@
 
 use std::cell::RefCell;
 
-use authrelay_client::keyring::{Reason, VerifiedState};
+use authrelay_client::keyring::{Reason, StateFormat, VerifiedState};
 use authrelay_client::target::{is_valid_provider_id, Target, TargetError};
 
 use super::authority::is_relay_authority;
 use super::location::location;
-use super::params::parse_params;
+use super::params::{parse_params, segments, Param};
 use super::{Decision, Hint, Outcome, Refusal};
 use crate::config::{is_loopback_host, Config};
 use crate::recent::Recent;
@@ -145,26 +145,15 @@ fn decide_unnamed(
         secret: Some(config.secrets.name(verified.secret_index).to_owned()),
         ..Outcome::refused(Refusal::StateInvalid)
     };
-    let is_relay = is_relay_authority(target, &config.public_url, req.request_host);
-    let refusal = if is_relay {
-        Some(Refusal::TargetIsRelay)
-    } else if !config.allowlist.matches(target) {
-        Some(Refusal::TargetNotAllowed)
-    } else if target.callback_provider() != Some(req.provider)
-        || verified
-            .provider
-            .as_deref()
-            .is_some_and(|p| p != req.provider)
-    {
-        Some(Refusal::ProviderMismatch)
-    } else {
-        None
+    let refusal = match target_lock(target, config, req.request_host) {
+        Err(refused) => Some(refused),
+        Ok(()) => callback_lock(&verified, config, req.provider).err(),
     };
-    if let Some(r) = refusal {
+    if let Some((r, hint)) = refusal {
         outcome.decision = Decision::Refuse(r);
-        if r == Refusal::TargetNotAllowed && is_loopback_host(target.host()) {
-            outcome.hint = Some(Hint::LoopbackTarget);
-            outcome.detail = Some(Hint::LoopbackTarget.detail_code());
+        if let Some(hint) = hint {
+            outcome.hint = Some(hint);
+            outcome.detail = Some(hint.detail_code());
         }
         return outcome;
     }
@@ -174,7 +163,14 @@ fn decide_unnamed(
             // The query is forwarded byte for byte: every component was checked above
             // (valid escapes, printable ASCII, UTF-8), so nothing needs re-encoding, and
             // previews see exactly what the provider sent. A target's own query is kept.
-            Decision::Redirect(location(target, req.query))
+            // An envelope gives the library its own state back, in its place.
+            match &verified.inner_state {
+                Some(inner) => Decision::Redirect(location(
+                    target,
+                    &with_state(req.query, &params, inner.expose()),
+                )),
+                None => Decision::Redirect(location(target, req.query)),
+            }
         }
         // CSP source expressions cannot name an IPv6 literal, so the page's form-action
         // could not allow the target: refuse clearly rather than serve a page that
@@ -188,11 +184,85 @@ fn decide_unnamed(
             action_origin: target.origin(),
             fields: params
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| match &verified.inner_state {
+                    Some(inner) if k == "state" => (k.into_owned(), inner.expose().to_owned()),
+                    _ => (k.into_owned(), v.into_owned()),
+                })
                 .collect(),
         },
     };
     outcome
+}
+
+/// The second lock, on any target the relay may send a browser to (a state's target, an
+/// authorize request's return target): not the relay itself, and on the allowlist. A
+/// refusal may come with the hint of its likely cause.
+pub(super) fn target_lock(
+    target: &Target,
+    config: &Config,
+    request_host: Option<&str>,
+) -> Result<(), (Refusal, Option<Hint>)> {
+    if is_relay_authority(target, &config.public_url, request_host) {
+        Err((Refusal::TargetIsRelay, None))
+    } else if !config.allowlist.matches(target) {
+        let hint = is_loopback_host(target.host()).then_some(Hint::LoopbackTarget);
+        Err((Refusal::TargetNotAllowed, hint))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a verified state's target is a callback for `provider`, the callback path's
+/// provider: for a native or Auth.js state, its path ends in `/callback/<provider>` and
+/// a native state is bound to the provider; for an envelope, it was made for the
+/// provider, whose authorize route the app still offers, and its target's path matches
+/// that route's callback-path pattern.
+fn callback_lock(
+    verified: &VerifiedState,
+    config: &Config,
+    provider: &str,
+) -> Result<(), (Refusal, Option<Hint>)> {
+    if verified.provider.as_deref().is_some_and(|p| p != provider) {
+        return Err((Refusal::ProviderMismatch, None));
+    }
+    if verified.format == StateFormat::Envelope {
+        return match config.authorize.get(provider) {
+            None => Err((Refusal::AuthorizeNotConfigured, None)),
+            Some(a)
+                if !a
+                    .callback_path
+                    .matches(verified.target.url().path(), provider) =>
+            {
+                Err((Refusal::TargetNotCallback, None))
+            }
+            Some(_) => Ok(()),
+        };
+    }
+    if verified.target.callback_provider() != Some(provider) {
+        return Err((Refusal::ProviderMismatch, None));
+    }
+    Ok(())
+}
+
+/// The callback's raw query with the `state` parameter's value replaced by `state`
+/// (form-encoded), every other parameter byte for byte. `params` are the query's
+/// decoded parameters, one per segment.
+fn with_state(query: &str, params: &[Param<'_>], state: &str) -> String {
+    let encoded = super::params::encode_component(state);
+    let mut out = String::with_capacity(query.len() + encoded.len());
+    for (segment, (name, _)) in segments(query.as_bytes()).zip(params) {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        if name == "state" {
+            out.push_str("state=");
+            out.push_str(&encoded);
+        } else {
+            // Every segment is printable ASCII: the parameter check passed.
+            out.push_str(std::str::from_utf8(segment).unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// Another of `apps` whose secrets verify `state`, to name it in the refusal. `app`'s
@@ -235,7 +305,6 @@ fn parse_target(raw: &str) -> Result<Target, TargetError> {
 
 #[cfg(test)]
 mod tests {
-    use authrelay_client::keyring::StateFormat;
     use authrelay_client::native::{self, NativeKey};
     use authrelay_client::Secret;
 

@@ -11,10 +11,13 @@
 //! - [`params`]: strict decoding of the query or form body.
 //! - [`outcome`]: the decision and its log and metric labels.
 //! - [`decide`](mod@decide): the checks, in order.
+//! - [`authorize`](mod@authorize): the authorize route's checks and its redirect to the
+//!   provider.
 //! - [`authority`]: whether a target is the relay itself.
 //! - [`location`]: the redirect's `Location`.
 
 pub mod authority;
+pub mod authorize;
 pub mod decide;
 pub mod location;
 pub mod outcome;
@@ -22,6 +25,7 @@ pub mod params;
 pub mod refusal;
 
 pub use authority::request_host;
+pub use authorize::{authorize, AuthorizeRequest};
 pub use decide::{decide, decide_among, CallbackMethod, CallbackRequest, CALLBACK_PARAMS};
 pub use outcome::{Decision, Outcome};
 pub use params::{parse_params, Param, MAX_PARAMS, MAX_PARAMS_LEN};

@@ -49,6 +49,8 @@ pub struct Outcome {
     /// The other app whose secrets verify the state, when the refusal is
     /// [`Refusal::StateOtherApp`]: for logs only, never for the page.
     pub other_app: Option<String>,
+    /// Whether this is the outcome of an authorize request rather than a callback.
+    pub authorize: bool,
 }
 
 impl Outcome {
@@ -65,12 +67,15 @@ impl Outcome {
             app: None,
             path_provider: None,
             other_app: None,
+            authorize: false,
         }
     }
 
-    /// `redirect`, `form_post` or `refused`, for logs and metrics.
+    /// `redirect`, `form_post`, `authorize` (an authorize request sent on to the
+    /// provider) or `refused`, for logs and metrics.
     pub fn outcome_label(&self) -> &'static str {
         match self.decision {
+            Decision::Redirect(_) if self.authorize => "authorize",
             Decision::Redirect(_) => "redirect",
             Decision::FormPost { .. } => "form_post",
             Decision::Refuse(_) => "refused",

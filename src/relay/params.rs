@@ -22,10 +22,7 @@ pub fn parse_params(raw: &[u8]) -> Result<Vec<Param<'_>>, Refusal> {
         return Err(Refusal::ParamsMalformed);
     }
     let mut out = Vec::new();
-    for pair in raw.split(|&b| b == b'&') {
-        if pair.is_empty() {
-            continue;
-        }
+    for pair in segments(raw) {
         if out.len() == MAX_PARAMS {
             return Err(Refusal::ParamsMalformed);
         }
@@ -36,6 +33,26 @@ pub fn parse_params(raw: &[u8]) -> Result<Vec<Param<'_>>, Refusal> {
         out.push((decode_component(k)?, decode_component(v)?));
     }
     Ok(out)
+}
+
+/// The non-empty `&`-separated segments of a query or form body, raw: one per
+/// parameter [`parse_params`] returns, in the same order.
+pub fn segments(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    raw.split(|&b| b == b'&').filter(|s| !s.is_empty())
+}
+
+/// Characters a form-encoded component keeps as they are: ASCII letters and digits and
+/// `-._~`.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A value encoded for a query: every byte but ASCII letters, digits and `-._~` as a
+/// percent escape.
+pub fn encode_component(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 fn decode_component(raw: &[u8]) -> Result<Cow<'_, str>, Refusal> {

@@ -38,11 +38,23 @@ pub enum Refusal {
     NotFound,
     /// The method is not GET or POST.
     MethodNotAllowed,
+    /// An authorize request whose `redirect_uri` is not the relay's callback for the
+    /// provider.
+    RedirectUriMismatch,
+    /// An authorize request whose `client_id` is not one the app configured for the
+    /// provider.
+    ClientIdUnknown,
+    /// An authorize request that names no return target.
+    TargetMissing,
+    /// An authorize request whose return target's path is not the app's callback path.
+    TargetNotCallback,
+    /// The app has no authorize route for this provider.
+    AuthorizeNotConfigured,
 }
 
 impl Refusal {
     /// Every refusal, for documentation tests.
-    pub const ALL: [Refusal; 16] = [
+    pub const ALL: [Refusal; 21] = [
         Refusal::ProviderInvalid,
         Refusal::ParamsMalformed,
         Refusal::UnsupportedMediaType,
@@ -59,6 +71,11 @@ impl Refusal {
         Refusal::ProviderMismatch,
         Refusal::NotFound,
         Refusal::MethodNotAllowed,
+        Refusal::RedirectUriMismatch,
+        Refusal::ClientIdUnknown,
+        Refusal::TargetMissing,
+        Refusal::TargetNotCallback,
+        Refusal::AuthorizeNotConfigured,
     ];
 
     /// The stable reason code.
@@ -80,6 +97,11 @@ impl Refusal {
             Self::ProviderMismatch => "provider_mismatch",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::RedirectUriMismatch => "redirect_uri_mismatch",
+            Self::ClientIdUnknown => "client_id_unknown",
+            Self::TargetMissing => "target_missing",
+            Self::TargetNotCallback => "target_not_callback",
+            Self::AuthorizeNotConfigured => "authorize_not_configured",
         }
     }
 
@@ -91,10 +113,11 @@ impl Refusal {
             | Self::ParamsMalformed
             | Self::StateMissing
             | Self::StateDuplicated
-            | Self::StateMalformed => 400,
+            | Self::StateMalformed
+            | Self::TargetMissing => 400,
             Self::UnsupportedMediaType => 415,
             Self::BodyTooLarge => 413,
-            Self::NotFound => 404,
+            Self::NotFound | Self::AuthorizeNotConfigured => 404,
             Self::MethodNotAllowed => 405,
             Self::StateInvalid
             | Self::StateExpired
@@ -102,7 +125,10 @@ impl Refusal {
             | Self::TargetInvalid
             | Self::TargetIsRelay
             | Self::TargetNotAllowed
-            | Self::ProviderMismatch => 403,
+            | Self::ProviderMismatch
+            | Self::RedirectUriMismatch
+            | Self::ClientIdUnknown
+            | Self::TargetNotCallback => 403,
         }
     }
 
@@ -124,7 +150,12 @@ impl Refusal {
             Self::TargetNotAllowed => "The sign-in state points to an address this relay is not allowed to send you to.",
             Self::ProviderMismatch => "The sign-in state was made for a different provider.",
             Self::NotFound => "There is nothing at this address.",
-            Self::MethodNotAllowed => "This address accepts only GET and POST.",
+            Self::MethodNotAllowed => "This address does not accept this request method.",
+            Self::RedirectUriMismatch => "The sign-in request's redirect_uri is not this relay's callback for the provider.",
+            Self::ClientIdUnknown => "The sign-in request's client_id is not one this relay forwards for the provider.",
+            Self::TargetMissing => "The sign-in request names no address to return to.",
+            Self::TargetNotCallback => "The sign-in request's return address is not a sign-in callback of the preview.",
+            Self::AuthorizeNotConfigured => "This relay does not start sign-ins for this provider.",
         }
     }
 }

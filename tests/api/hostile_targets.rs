@@ -5,7 +5,7 @@ use crate::helpers::*;
 use crate::invariants::check;
 
 /// (category, target). Each is signed as-is; none may be bounced to.
-const HOSTILE: &[(&str, &str)] = &[
+pub const HOSTILE: &[(&str, &str)] = &[
     (
         "userinfo",
         "https://app.example.com@evil.example.net/api/auth/callback/github",

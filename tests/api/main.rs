@@ -1,6 +1,7 @@
 //! Black-box tests of the relay: one test binary, the real app on real sockets.
 
 mod adversarial;
+mod authorize;
 mod callback_get;
 mod cli;
 mod form_post;

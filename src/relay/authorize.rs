@@ -1,0 +1,508 @@
+//! The authorize decision: `GET {base}/authorize/{provider}` from an unmodified OAuth
+//! library, answered with a redirect to the provider's real authorization endpoint, or a
+//! refusal. A pure function of the request, the configuration and the clock.
+//!
+//! The library is configured with the relay's authorize URL as its authorization
+//! endpoint, the relay's callback as its `redirect_uri`, and a `return_to` parameter
+//! (in the configured URL's own query) naming the preview's callback. The checks, in
+//! order: the provider id; the app offers the route for it; the parameters decode;
+//! `redirect_uri` is exactly the relay's callback for the provider; `client_id` is one
+//! the app lists; the library's `state` is there, once, and fits an envelope; the return
+//! target is there, is a valid URL, is not the relay, is on the allowlist, and its path
+//! matches the provider's callback-path pattern. Then the library's `state` is sealed
+//! into an envelope with the target, the provider and an expiry, and every parameter but
+//! `return_to` goes to the provider byte for byte, `state` replaced by the envelope.
+
+use authrelay_client::envelope::{self, MAX_INNER_STATE_LEN};
+use authrelay_client::keyring::StateFormat;
+use authrelay_client::target::{is_valid_provider_id, Target};
+use url::Url;
+
+use super::decide::target_lock;
+use super::params::{parse_params, segments, Param};
+use super::{Decision, Outcome, Refusal};
+use crate::config::{Config, RETURN_PARAM};
+
+/// An authorize request, reduced to what the decision needs.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorizeRequest<'a> {
+    /// The `{provider}` path segment, as received.
+    pub provider: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    /// The `host[:port]` the request was addressed to, as far as the relay may believe
+    /// it: a return target there is the relay itself.
+    pub request_host: Option<&'a str>,
+}
+
+/// The one value of parameter `name`: `Ok(None)` when absent, `Err(())` when repeated.
+fn one<'p>(params: &'p [Param<'_>], name: &str) -> Result<Option<&'p str>, ()> {
+    let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+    match (values.next(), values.next()) {
+        (Some(_), Some(_)) => Err(()),
+        (v, _) => Ok(v.map(|v| v.as_ref())),
+    }
+}
+
+/// The relay's decision for an authorize request to `config`'s app at `now` (Unix
+/// seconds).
+pub fn authorize(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outcome {
+    let mut outcome = decide_unnamed(req, config, now);
+    outcome.app = Some(config.name.clone());
+    outcome.authorize = true;
+    if outcome.provider.is_none() && is_valid_provider_id(req.provider) {
+        outcome.path_provider = Some(req.provider.to_owned());
+    }
+    outcome
+}
+
+fn refused(refusal: Refusal, detail: &'static str) -> Outcome {
+    Outcome {
+        detail: Some(detail),
+        ..Outcome::refused(refusal)
+    }
+}
+
+fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outcome {
+    if !is_valid_provider_id(req.provider) {
+        return Outcome::refused(Refusal::ProviderInvalid);
+    }
+    let Some(settings) = config.authorize.get(req.provider) else {
+        return Outcome::refused(Refusal::AuthorizeNotConfigured);
+    };
+    let params = match parse_params(req.query.as_bytes()) {
+        Ok(p) => p,
+        Err(r) => return Outcome::refused(r),
+    };
+    match one(&params, "redirect_uri") {
+        Ok(Some(uri)) if uri == config.callback_url(req.provider) => {}
+        Ok(Some(_)) => return refused(Refusal::RedirectUriMismatch, "redirect_uri_other"),
+        Ok(None) => return refused(Refusal::RedirectUriMismatch, "redirect_uri_missing"),
+        Err(()) => return refused(Refusal::RedirectUriMismatch, "redirect_uri_duplicated"),
+    }
+    match one(&params, "client_id") {
+        Ok(Some(id)) if settings.client_ids.iter().any(|c| c == id) => {}
+        Ok(Some(_)) => return refused(Refusal::ClientIdUnknown, "client_id_other"),
+        Ok(None) => return refused(Refusal::ClientIdUnknown, "client_id_missing"),
+        Err(()) => return refused(Refusal::ClientIdUnknown, "client_id_duplicated"),
+    }
+    let inner = match one(&params, "state") {
+        Ok(Some(s)) if s.len() > MAX_INNER_STATE_LEN => {
+            return refused(Refusal::ParamsMalformed, "state_too_long")
+        }
+        Ok(Some(s)) if !s.is_empty() => s,
+        Ok(_) => return Outcome::refused(Refusal::StateMissing),
+        Err(()) => return Outcome::refused(Refusal::StateDuplicated),
+    };
+    let raw_target = match one(&params, RETURN_PARAM) {
+        Ok(Some(t)) if !t.is_empty() => t,
+        Ok(_) => return Outcome::refused(Refusal::TargetMissing),
+        Err(()) => return refused(Refusal::TargetMissing, "return_to_duplicated"),
+    };
+    let target = match Target::parse(raw_target) {
+        Ok(t) => t,
+        Err(e) => return refused(Refusal::TargetInvalid, e.code()),
+    };
+    let mut outcome = Outcome {
+        format: Some(StateFormat::Envelope),
+        target_host: Some(target.host().to_owned()),
+        ..Outcome::refused(Refusal::StateInvalid)
+    };
+    let refusal = match target_lock(&target, config, req.request_host) {
+        Err(refused) => Some(refused),
+        Ok(())
+            if !settings
+                .callback_path
+                .matches(target.url().path(), req.provider) =>
+        {
+            Some((Refusal::TargetNotCallback, None))
+        }
+        Ok(()) => None,
+    };
+    if let Some((r, hint)) = refusal {
+        outcome.decision = Decision::Refuse(r);
+        if let Some(hint) = hint {
+            outcome.hint = Some(hint);
+            outcome.detail = Some(hint.detail_code());
+        }
+        return outcome;
+    }
+    // The newest secret seals; the keyring holds at least one. The provider id and the
+    // state's length were checked above, so sealing cannot fail.
+    let sealed = config.keyring.envelope_keys().first().and_then(|key| {
+        let expires_at = now.saturating_add(config.state_max_age);
+        envelope::seal(key, req.provider, &target, inner, expires_at).ok()
+    });
+    let Some(sealed) = sealed else {
+        return refused(Refusal::StateInvalid, "seal_failed");
+    };
+    outcome.secret = Some(config.secrets.name(0).to_owned());
+    outcome.provider = Some(req.provider.to_owned());
+    outcome.decision = Decision::Redirect(provider_location(
+        &settings.endpoint,
+        req.query,
+        &params,
+        &sealed,
+    ));
+    outcome
+}
+
+/// The `Location` of the redirect to the provider: the configured endpoint (its own
+/// query kept), then every segment of the request's query as received, in order, except
+/// `return_to`, with `state`'s value replaced by the envelope. `params` are the query's
+/// decoded parameters, one per segment.
+fn provider_location(endpoint: &Url, query: &str, params: &[Param<'_>], envelope: &str) -> String {
+    let mut out = endpoint.as_str().to_owned();
+    let mut first = match endpoint.query() {
+        Some("") => true,
+        Some(_) => false,
+        None => {
+            out.push('?');
+            true
+        }
+    };
+    for (segment, (name, _)) in segments(query.as_bytes()).zip(params) {
+        if name == RETURN_PARAM {
+            continue;
+        }
+        if !first {
+            out.push('&');
+        }
+        first = false;
+        if name == "state" {
+            out.push_str("state=");
+            out.push_str(envelope);
+        } else {
+            // Every segment is printable ASCII: the parameter check passed.
+            out.push_str(std::str::from_utf8(segment).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use authrelay_client::keyring::Keyring;
+
+    use super::*;
+    use crate::config::AuthorizeProvider;
+    use crate::relay::{decide, CallbackMethod, CallbackRequest, Hint};
+
+    const SECRET: &str = "unit-test-secret-0123456789abcdef00";
+    const NOW: u64 = 1_800_000_000;
+    const RETURN: &str = "https://pr-3.preview.example.com/auth/github/callback";
+    const CALLBACK: &str = "https://auth.example.com/api/auth/callback/github";
+
+    fn config() -> Config {
+        let mut c = Config::from_vars(
+            [
+                ("AUTH_SECRET", SECRET),
+                ("AUTH_URL", "https://auth.example.com"),
+                (
+                    "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                    "https://*.preview.example.com",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        c.authorize.insert(
+            "github".into(),
+            AuthorizeProvider::new(
+                "github",
+                "https://github.example/login/oauth/authorize?allow_signup=false",
+                &["client-1", "client-2"],
+                Some("/auth/{provider}/callback"),
+            )
+            .unwrap(),
+        );
+        c
+    }
+
+    fn enc(s: &str) -> String {
+        super::super::params::encode_component(s)
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> String {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn good() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("response_type", "code"),
+            ("redirect_uri", CALLBACK),
+            ("scope", "read:user user:email"),
+            ("state", "lib-state-0123456789"),
+            ("client_id", "client-1"),
+            ("return_to", RETURN),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+        ]
+    }
+
+    fn ask(q: &str) -> Outcome {
+        let req = AuthorizeRequest {
+            provider: "github",
+            query: q,
+            request_host: Some("auth.example.com"),
+        };
+        authorize(&req, &config(), NOW)
+    }
+
+    fn refusal(o: &Outcome) -> Option<Refusal> {
+        match o.decision {
+            Decision::Refuse(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn envelope_of(location: &str) -> String {
+        let q = location.split_once('?').unwrap().1;
+        q.split('&')
+            .find_map(|s| s.strip_prefix("state="))
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_good_request_goes_to_the_provider_with_every_parameter_but_return_to() {
+        // A parameter written with other escapes than the relay would choose stays so.
+        let q = format!("{}&nonce=a%2Bb%7e+c", query(&good()));
+        let o = ask(&q);
+        let Decision::Redirect(loc) = &o.decision else {
+            panic!("{o:?}")
+        };
+        let env = envelope_of(loc);
+        let want = q
+            .split('&')
+            .filter(|s| !s.starts_with("return_to="))
+            .map(|s| {
+                if s.starts_with("state=") {
+                    format!("state={env}")
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        assert_eq!(
+            loc,
+            &format!("https://github.example/login/oauth/authorize?allow_signup=false&{want}")
+        );
+        assert_eq!(o.outcome_label(), "authorize");
+        assert_eq!(o.format, Some(StateFormat::Envelope));
+        assert_eq!(o.secret.as_deref(), Some("AUTH_SECRET"));
+        assert_eq!(o.target_host.as_deref(), Some("pr-3.preview.example.com"));
+        // The envelope opens with the app's keyring and holds the library's state.
+        let keyring = Keyring::new(config().secrets.secrets());
+        let v = keyring.verify(&env, NOW, 900).unwrap();
+        assert_eq!(v.target.as_str(), RETURN);
+        assert_eq!(v.provider.as_deref(), Some("github"));
+        assert_eq!(v.inner_state.unwrap().expose(), "lib-state-0123456789");
+        assert_eq!(v.expires_at, NOW + 900);
+    }
+
+    #[test]
+    fn each_check_refuses_with_its_code() {
+        let with = |name: &str, value: Option<&str>| {
+            let mut pairs: Vec<(&str, &str)> = good();
+            pairs.retain(|(k, _)| *k != name);
+            let mut q = query(&pairs);
+            if let Some(v) = value {
+                q.push_str(&format!("&{name}={}", enc(v)));
+            }
+            ask(&q)
+        };
+        let cases: Vec<(Outcome, Refusal)> = vec![
+            (with("redirect_uri", None), Refusal::RedirectUriMismatch),
+            (
+                with(
+                    "redirect_uri",
+                    Some("https://auth.example.com/api/auth/callback/google"),
+                ),
+                Refusal::RedirectUriMismatch,
+            ),
+            (
+                with(
+                    "redirect_uri",
+                    Some("https://pr-3.preview.example.com/auth/github/callback"),
+                ),
+                Refusal::RedirectUriMismatch,
+            ),
+            (with("client_id", None), Refusal::ClientIdUnknown),
+            (
+                with("client_id", Some("client-3")),
+                Refusal::ClientIdUnknown,
+            ),
+            (
+                with("client_id", Some("CLIENT-1")),
+                Refusal::ClientIdUnknown,
+            ),
+            (with("state", None), Refusal::StateMissing),
+            (with("state", Some("")), Refusal::StateMissing),
+            (
+                with("state", Some(&"s".repeat(256))),
+                Refusal::ParamsMalformed,
+            ),
+            (with("return_to", None), Refusal::TargetMissing),
+            (
+                with(
+                    "return_to",
+                    Some("https://evil.example/auth/github/callback"),
+                ),
+                Refusal::TargetNotAllowed,
+            ),
+            (
+                with(
+                    "return_to",
+                    Some("https://pr-3.preview.example.com/account/delete"),
+                ),
+                Refusal::TargetNotCallback,
+            ),
+            (
+                with(
+                    "return_to",
+                    Some("https://pr-3.preview.example.com/auth/google/callback"),
+                ),
+                Refusal::TargetNotCallback,
+            ),
+            (
+                with(
+                    "return_to",
+                    Some("https://pr-3.preview.example.com/x/auth/github/callback"),
+                ),
+                Refusal::TargetNotCallback,
+            ),
+            (
+                with(
+                    "return_to",
+                    Some("https://pr-3.preview.example.com/auth/github/callback#x"),
+                ),
+                Refusal::TargetInvalid,
+            ),
+            (
+                with(
+                    "return_to",
+                    Some("https://auth.example.com/auth/github/callback"),
+                ),
+                Refusal::TargetIsRelay,
+            ),
+            (ask("state=%zz"), Refusal::ParamsMalformed),
+        ];
+        for (o, want) in cases {
+            assert_eq!(refusal(&o), Some(want), "{o:?}");
+            assert_eq!(o.app.as_deref(), Some("default"));
+        }
+        let dup = format!("{}&client_id=client-2", query(&good()));
+        assert_eq!(refusal(&ask(&dup)), Some(Refusal::ClientIdUnknown));
+        let dup = format!("{}&state=again", query(&good()));
+        assert_eq!(refusal(&ask(&dup)), Some(Refusal::StateDuplicated));
+        let req = AuthorizeRequest {
+            provider: "google",
+            query: &query(&good()),
+            request_host: None,
+        };
+        assert_eq!(
+            refusal(&authorize(&req, &config(), NOW)),
+            Some(Refusal::AuthorizeNotConfigured)
+        );
+        let loopback = with(
+            "return_to",
+            Some("http://localhost:3000/auth/github/callback"),
+        );
+        assert_eq!(loopback.hint, Some(Hint::LoopbackTarget));
+    }
+
+    #[test]
+    fn the_callback_restores_the_library_state_and_forwards_the_rest() {
+        let Decision::Redirect(loc) = ask(&query(&good())).decision else {
+            panic!()
+        };
+        let env = envelope_of(&loc);
+        let q = format!("code=c0de&state={env}&iss=https%3A%2F%2Fgithub.example");
+        let req = CallbackRequest {
+            method: CallbackMethod::Get,
+            provider: "github",
+            query: &q,
+            body: b"",
+            content_type: None,
+            request_host: Some("auth.example.com"),
+        };
+        let o = decide(&req, &config(), NOW + 10);
+        assert_eq!(
+            o.decision,
+            Decision::Redirect(format!(
+                "{RETURN}?code=c0de&state=lib-state-0123456789&iss=https%3A%2F%2Fgithub.example"
+            ))
+        );
+        assert_eq!(o.format, Some(StateFormat::Envelope));
+        // Another provider's callback, or an app that stopped offering the route, refuses.
+        let other = CallbackRequest {
+            provider: "google",
+            ..req
+        };
+        assert_eq!(
+            refusal(&decide(&other, &config(), NOW)),
+            Some(Refusal::ProviderMismatch)
+        );
+        let mut off = config();
+        off.authorize.clear();
+        assert_eq!(
+            refusal(&decide(&req, &off, NOW)),
+            Some(Refusal::AuthorizeNotConfigured)
+        );
+        // A form post gets the library's state in its field.
+        let body = format!("code=c0de&state={env}");
+        let post = CallbackRequest {
+            method: CallbackMethod::Post,
+            body: body.as_bytes(),
+            query: "",
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..req
+        };
+        let Decision::FormPost { fields, action, .. } = decide(&post, &config(), NOW).decision
+        else {
+            panic!()
+        };
+        assert_eq!(action, RETURN);
+        assert_eq!(
+            fields,
+            vec![
+                ("code".to_owned(), "c0de".to_owned()),
+                ("state".to_owned(), "lib-state-0123456789".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_library_state_with_special_characters_comes_back_decoded_the_same() {
+        let mut pairs = good();
+        pairs.retain(|(k, _)| *k != "state");
+        pairs.push(("state", "a b+c/d=e&f%g~h"));
+        let Decision::Redirect(loc) = ask(&query(&pairs)).decision else {
+            panic!()
+        };
+        let q = format!("code=1&state={}", envelope_of(&loc));
+        let req = CallbackRequest {
+            method: CallbackMethod::Get,
+            provider: "github",
+            query: &q,
+            body: b"",
+            content_type: None,
+            request_host: None,
+        };
+        let Decision::Redirect(back) = decide(&req, &config(), NOW).decision else {
+            panic!()
+        };
+        let back_query = back.split_once('?').unwrap().1;
+        let decoded = parse_params(back_query.as_bytes()).unwrap();
+        assert_eq!(decoded[1].1, "a b+c/d=e&f%g~h");
+    }
+}
