@@ -281,12 +281,13 @@ pub(super) fn single_app(
     const ORIGINS: &str = "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS";
     let list = raw
         .auth_redirect_proxy_allowed_origins
+        .as_deref()
         .ok_or(ConfigError::Missing {
             name: ORIGINS,
             hint: "list the preview origins to allow, e.g. https://*.preview.example.com (there is no allow-all)",
         })?;
     let allowlist =
-        Allowlist::parse(&list).map_err(|e| invalid(ORIGINS, format!("has a bad pattern: {e}")))?;
+        Allowlist::parse(list).map_err(|e| invalid(ORIGINS, format!("has a bad pattern: {e}")))?;
     let mut config = Config::for_app(
         DEFAULT_APP,
         &settings,
@@ -569,6 +570,89 @@ mod tests {
         }
     }
 
+    fn authorize_config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let mut all = vec![
+            ("AUTH_SECRET", "a-secret-a-secret-a-secret-a-secret-00"),
+            ("AUTH_URL", "https://auth.example.com"),
+            (
+                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                "https://*.preview.example.com",
+            ),
+        ];
+        all.extend_from_slice(pairs);
+        single_app(vars(&all)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_authorize_route_is_read_from_the_environment() {
+        let c = authorize_config(&[
+            (
+                "AUTH_AUTHORIZE_ENDPOINTS",
+                "github=https://github.com/login/oauth/authorize, google=https://accounts.google.com/o/oauth2/v2/auth",
+            ),
+            (
+                "AUTH_AUTHORIZE_CLIENT_IDS",
+                "github=Iv1.a,github=Iv1.b,google=123-x.apps.googleusercontent.com",
+            ),
+            ("AUTH_AUTHORIZE_CALLBACK_PATH", "/auth/{provider}/callback"),
+        ])
+        .unwrap();
+        let github = &c.authorize["github"];
+        assert_eq!(github.client_ids, ["Iv1.a", "Iv1.b"]);
+        assert_eq!(
+            github.endpoint.as_str(),
+            "https://github.com/login/oauth/authorize"
+        );
+        assert!(github
+            .callback_path
+            .matches("/auth/github/callback", "github"));
+        assert_eq!(c.authorize["google"].client_ids.len(), 1);
+        assert!(authorize_config(&[]).unwrap().authorize.is_empty());
+        for (pairs, want) in [
+            (
+                vec![("AUTH_AUTHORIZE_CLIENT_IDS", "github=x")],
+                "AUTH_AUTHORIZE_CLIENT_IDS is set, but AUTH_AUTHORIZE_ENDPOINTS is not",
+            ),
+            (
+                vec![("AUTH_AUTHORIZE_ENDPOINTS", "github=https://g.example/a")],
+                "provider `github`: no client id",
+            ),
+            (
+                vec![
+                    ("AUTH_AUTHORIZE_ENDPOINTS", "github=http://g.example/a"),
+                    ("AUTH_AUTHORIZE_CLIENT_IDS", "github=x"),
+                ],
+                "must be https",
+            ),
+            (
+                vec![
+                    ("AUTH_AUTHORIZE_ENDPOINTS", "github=https://g.example/a"),
+                    ("AUTH_AUTHORIZE_CLIENT_IDS", "gitlab=x"),
+                ],
+                "names provider `gitlab`",
+            ),
+            (
+                vec![
+                    ("AUTH_AUTHORIZE_ENDPOINTS", "https://g.example/a"),
+                    ("AUTH_AUTHORIZE_CLIENT_IDS", "github=x"),
+                ],
+                "provider=value pairs",
+            ),
+            (
+                vec![
+                    ("AUTH_AUTHORIZE_ENDPOINTS", "github=https://g.example/a"),
+                    ("AUTH_AUTHORIZE_CLIENT_IDS", "github=x"),
+                    ("AUTH_AUTHORIZE_CALLBACK_PATH", "auth/callback"),
+                ],
+                "must start with '/'",
+            ),
+        ] {
+            let err = authorize_config(&pairs).unwrap_err();
+            assert!(err.contains(want), "{want}: {err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+
     #[test]
     fn the_table_says_which_variables_a_config_file_replaces() {
         let single: Vec<&str> = VARS
@@ -583,7 +667,10 @@ mod tests {
                 "AUTH_SECRET_1",
                 "AUTH_SECRET_2",
                 "AUTH_SECRET_3",
-                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS"
+                "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS",
+                "AUTH_AUTHORIZE_ENDPOINTS",
+                "AUTH_AUTHORIZE_CLIENT_IDS",
+                "AUTH_AUTHORIZE_CALLBACK_PATH",
             ]
         );
         let set: HashMap<String, String> = vars(&[("PORT", "1"), ("AUTH_SECRET_2", "x")])

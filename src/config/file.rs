@@ -324,6 +324,40 @@ state_max_age = 300
 "#;
 
     #[test]
+    fn each_app_configures_its_own_authorize_route() {
+        let text = format!(
+            "{TWO}\n[apps.authorize.github]\nauthorization_endpoint = \"https://github.com/login/oauth/authorize\"\nclient_ids = [\"Iv1.admin\"]\ncallback_path = \"/auth/{{provider}}/callback\"\n"
+        );
+        let apps = load(&text).unwrap();
+        let (web, admin) = (&apps.apps()[0], &apps.apps()[1]);
+        assert!(web.authorize.is_empty());
+        assert_eq!(admin.authorize["github"].client_ids, ["Iv1.admin"]);
+        assert!(apps.authorize("/admin/auth/authorize/github").is_some());
+        assert!(apps.authorize("/web/api/auth/authorize/github").is_none());
+        for (table, want) in [
+            (
+                "[apps.authorize.github]\nauthorization_endpoint = \"https://g.example/a\"\nclient_ids = []\n",
+                "app `admin`: authorize: provider `github`: no client id",
+            ),
+            (
+                "[apps.authorize.github]\nauthorization_endpoint = \"https://g.example/a?state=x\"\nclient_ids = [\"x\"]\n",
+                "must not set `state`",
+            ),
+            (
+                "[apps.authorize.github]\nauthorization_endpoint = \"https://g.example/a\"\nclient_ids = [\"x\"]\ncalback_path = \"/x\"\n",
+                "unknown field",
+            ),
+            (
+                "[apps.authorize.\"bad id\"]\nauthorization_endpoint = \"https://g.example/a\"\nclient_ids = [\"x\"]\n",
+                "provider id `bad id`",
+            ),
+        ] {
+            let err = load(&format!("{TWO}\n{table}")).unwrap_err();
+            assert!(err.contains(want), "{want}: {err}");
+        }
+    }
+
+    #[test]
     fn a_file_gives_each_app_its_base_path_secrets_and_allowlist() {
         let apps = load(TWO).unwrap();
         assert_eq!(apps.apps().len(), 2);

@@ -1,0 +1,126 @@
+// A preview whose sign-in is real Passport (passport + passport-oauth2 + express-session),
+// unchanged but for its configuration: its authorization URL is the relay's authorize
+// route, with return_to naming the preview's own callback, and its callback URL is the
+// relay's callback. It holds no relay secret and runs no relay code.
+//
+//   const preview = await startPassportPreview({ host, relay, providerId, issuer, clientId, clientSecret });
+//   preview.origin, preview.signInUrl, preview.callbackUrl
+//   GET /auth/<provider>            → passport.authenticate: 302 to the relay's authorize route
+//   GET|POST /auth/<provider>/callback → passport.authenticate: checks its own state, exchanges
+//                                     the code (redirect_uri = the relay's callback), then 302 /me
+//   GET /me                         → { user } once signed in, 401 before
+//   GET /failed                     → the failure message passport recorded
+//
+// With `formPost`, the authorization request asks for response_mode=form_post, and the
+// session cookie is SameSite=None; Secure, which form_post needs (docs/form-post.md):
+// Chromium keeps Secure cookies from loopback http origins, and express-session is told
+// the connection is secure because the browser counts it so.
+
+import { createServer } from "node:http";
+
+import express from "express";
+import session from "express-session";
+import passport from "passport";
+import OAuth2Strategy from "passport-oauth2";
+
+/** The path of the preview's callback for `providerId`: Passport's usual shape. */
+export const passportCallbackPath = (providerId) => `/auth/${providerId}/callback`;
+
+export async function startPassportPreview({
+  host = "127.0.0.2",
+  relay,
+  providerId,
+  issuer,
+  clientId,
+  clientSecret,
+  formPost = false,
+  returnTo,
+}) {
+  const app = express();
+  app.disable("x-powered-by");
+  const server = createServer(app);
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  const origin = `http://${host}:${server.address().port}`;
+  const callbackPath = passportCallbackPath(providerId);
+  const target = returnTo ?? `${origin}${callbackPath}`;
+
+  const authenticator = new passport.Passport();
+  const strategy = new OAuth2Strategy(
+    {
+      authorizationURL: `${relay.baseUrl}/authorize/${providerId}?return_to=${encodeURIComponent(target)}`,
+      tokenURL: `${issuer}/token`,
+      clientID: clientId,
+      clientSecret,
+      callbackURL: relay.callbackUrl(providerId),
+      scope: ["openid", "email"],
+      state: true,
+      pkce: true,
+    },
+    (accessToken, _refreshToken, params, _profile, done) => {
+      const idToken = params.id_token?.split(".")[1];
+      const claims = idToken ? JSON.parse(Buffer.from(idToken, "base64url").toString("utf8")) : {};
+      done(null, { sub: claims.sub, email: claims.email, hasAccessToken: Boolean(accessToken) });
+    },
+  );
+  if (formPost) {
+    strategy.authorizationParams = () => ({ response_mode: "form_post" });
+  }
+  authenticator.use(providerId, strategy);
+  authenticator.serializeUser((user, done) => done(null, user));
+  authenticator.deserializeUser((user, done) => done(null, user));
+
+  if (formPost) {
+    app.use((req, _res, next) => {
+      req.headers["x-forwarded-proto"] = "https";
+      next();
+    });
+  }
+  app.use(
+    session({
+      secret: `preview-session-${Math.random()}`,
+      resave: false,
+      saveUninitialized: false,
+      proxy: formPost,
+      cookie: formPost ? { sameSite: "none", secure: true, httpOnly: true } : { sameSite: "lax", httpOnly: true },
+    }),
+  );
+  app.use(express.urlencoded({ extended: false }));
+  app.use(authenticator.initialize());
+  app.use(authenticator.session());
+
+  /** Every callback request as it arrived: method and its parameters (query or form). */
+  const callbacks = [];
+  app.get(`/auth/${providerId}`, authenticator.authenticate(providerId));
+  const finish = [
+    (req, _res, next) => {
+      callbacks.push({ method: req.method, params: req.method === "POST" ? { ...req.body } : { ...req.query } });
+      next();
+    },
+    authenticator.authenticate(providerId, { failureRedirect: "/failed", failureMessage: true }),
+    (_req, res) => res.redirect(303, "/me"),
+  ];
+  app.get(callbackPath, ...finish);
+  app.post(callbackPath, ...finish);
+  app.get("/me", (req, res) => {
+    if (!req.user) return res.status(401).json({ user: null });
+    res.type("html").send(`<!doctype html><title>me</title><p id="me">${req.user.sub}</p><pre>${JSON.stringify(req.user)}</pre>`);
+  });
+  app.get("/failed", (req, res) => res.status(403).json({ messages: req.session?.messages ?? [] }));
+  app.use((error, _req, res, _next) => res.status(500).json({ error: String(error?.message ?? error) }));
+
+  return {
+    origin,
+    signInUrl: `${origin}/auth/${providerId}`,
+    callbackUrl: `${origin}${callbackPath}`,
+    callbacks,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+        setTimeout(resolve, 2000).unref();
+      }),
+  };
+}

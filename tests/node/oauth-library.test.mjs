@@ -1,0 +1,185 @@
+// Any OAuth library through the relay's authorize route, no shared secret: a preview
+// whose sign-in is real Passport (passport-oauth2, PKCE on, its own state in its own
+// session) against oauth2-mock-server through the relay binary, every hop driven by hand
+// (fetch, redirect: "manual", a cookie jar) so each can be checked. Then each refusal —
+// a foreign client_id, a wrong redirect_uri, an off-allowlist or non-callback return
+// target, a tampered envelope — before the browser reaches the provider or the preview.
+//
+//   provider   oauth2-mock-server           127.0.0.3:<random>
+//   preview    express + passport           127.0.0.2:<random> (allowed)
+//   relay      the authrelay binary         127.0.0.1:<random>, allowlist http://127.0.0.2:*
+//
+// Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/oauth-library.test.mjs
+
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import { after, before, test } from "node:test";
+
+import { CookieJar, hop, refusalReason } from "./lib/http.mjs";
+import { startPassportPreview } from "./lib/passport-preview.mjs";
+import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./lib/provider.mjs";
+import { startRelay } from "./lib/relay.mjs";
+import { describeNeeding, needRelay } from "./lib/suite.mjs";
+
+const TEST_TIMEOUT = 60_000;
+const PROVIDER_ID = "mock";
+const SECRET = `library-${randomBytes(24).toString("base64url")}`;
+const USER = { sub: `user-${randomUUID()}`, email: "barbara@example.test", name: "Barbara Liskov" };
+
+describeNeeding([needRelay], "Passport preview through the authorize route", () => {
+  let provider;
+  let relay;
+  let preview;
+  const cleanups = [];
+  /** Every code and state value seen on the wire; none may appear in the relay's logs. */
+  const sensitive = new Set();
+
+  before(async () => {
+    provider = await startProvider({ host: "127.0.0.3", user: USER });
+    cleanups.push(() => provider.stop());
+    relay = await startRelay({
+      secret: SECRET,
+      allowedOrigins: "http://127.0.0.2:*",
+      extraEnv: {
+        AUTH_AUTHORIZE_ENDPOINTS: `${PROVIDER_ID}=${provider.issuer}/authorize`,
+        AUTH_AUTHORIZE_CLIENT_IDS: `${PROVIDER_ID}=${CLIENT_ID}`,
+        AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
+      },
+    });
+    cleanups.push(() => relay.stop());
+    preview = await startPassportPreview({
+      relay,
+      providerId: PROVIDER_ID,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+    });
+    cleanups.push(() => preview.stop());
+  }, { timeout: 30_000 });
+
+  after(async () => {
+    await Promise.allSettled(cleanups.reverse().map((stop) => stop()));
+  }, { timeout: 20_000 });
+
+  /** The preview's first hop: Passport's redirect to the relay's authorize route. */
+  async function startSignIn(jar) {
+    const r = await hop(jar, preview.signInUrl);
+    assert.equal(r.status, 302, r.text);
+    const toRelay = new URL(r.location);
+    assert.equal(`${toRelay.origin}${toRelay.pathname}`, `${relay.baseUrl}/authorize/${PROVIDER_ID}`);
+    const q = toRelay.searchParams;
+    assert.equal(q.get("return_to"), preview.callbackUrl);
+    assert.equal(q.get("redirect_uri"), relay.callbackUrl(PROVIDER_ID));
+    assert.equal(q.get("client_id"), CLIENT_ID);
+    assert.equal(q.get("code_challenge_method"), "S256");
+    assert.ok(q.get("state"), "Passport sends its own state");
+    sensitive.add(q.get("state"));
+    return toRelay;
+  }
+
+  test("sign-in completes with PKCE; the library gets its own state back", { timeout: TEST_TIMEOUT }, async () => {
+    const jar = new CookieJar();
+    const toRelay = await startSignIn(jar);
+    const libraryState = toRelay.searchParams.get("state");
+
+    // The relay sends the browser on to the provider: every parameter but return_to, the
+    // state wrapped in an envelope.
+    const r1 = await hop(jar, toRelay.href);
+    assert.equal(r1.status, 302, r1.text);
+    const toProvider = new URL(r1.location);
+    assert.equal(`${toProvider.origin}${toProvider.pathname}`, `${provider.issuer}/authorize`);
+    const pq = toProvider.searchParams;
+    const envelope = pq.get("state");
+    sensitive.add(envelope);
+    assert.notEqual(envelope, libraryState);
+    assert.match(envelope, /^R[A-Za-z0-9_-]+$/);
+    assert.ok(envelope.length < 500, `${envelope.length} characters`);
+    assert.equal(pq.get("return_to"), null, "the provider never sees return_to");
+    for (const name of ["client_id", "redirect_uri", "code_challenge", "code_challenge_method", "scope", "response_type"]) {
+      assert.equal(pq.get(name), toRelay.searchParams.get(name), name);
+    }
+
+    // The provider redirects to the relay's callback with a code and the envelope.
+    const r2 = await hop(jar, toProvider.href);
+    assert.equal(r2.status, 302, r2.text);
+    const toRelayCallback = new URL(r2.location);
+    assert.equal(`${toRelayCallback.origin}${toRelayCallback.pathname}`, relay.callbackUrl(PROVIDER_ID));
+    sensitive.add(toRelayCallback.searchParams.get("code"));
+
+    // The relay gives the preview its own state back, every other parameter unchanged.
+    const r3 = await hop(jar, toRelayCallback.href);
+    assert.equal(r3.status, 302, r3.text);
+    const toPreview = new URL(r3.location);
+    assert.equal(`${toPreview.origin}${toPreview.pathname}`, preview.callbackUrl);
+    assert.equal(toPreview.searchParams.get("state"), libraryState);
+    assert.equal(toPreview.searchParams.get("code"), toRelayCallback.searchParams.get("code"));
+    assert.equal(toPreview.searchParams.get("iss"), provider.issuer);
+
+    // Passport checks its state, exchanges the code (PKCE verifier, the relay's
+    // redirect_uri) and signs the user in.
+    const r4 = await hop(jar, toPreview.href);
+    assert.equal(r4.status, 303, r4.text);
+    assert.equal(new URL(r4.location, preview.origin).pathname, "/me");
+    const me = await hop(jar, `${preview.origin}/me`);
+    assert.equal(me.status, 200, me.text);
+    assert.ok(me.text.includes(`<p id="me">${USER.sub}</p>`), me.text);
+    assert.ok(me.text.includes('"hasAccessToken":true'), me.text);
+
+    // The relay logged both steps, and never a code or a state.
+    const log = relay.logText();
+    const messages = relay.logLines().map((l) => l.message);
+    assert.ok(messages.includes("authorize"), log);
+    assert.ok(messages.includes("callback"), log);
+    for (const value of sensitive) assert.ok(!log.includes(value), "a code or state in the relay's log");
+  });
+
+  /** Sends a changed authorize request; asserts the refusal and that nobody else saw it. */
+  async function assertRefusedBeforeProvider(change, reason) {
+    const jar = new CookieJar();
+    const toRelay = await startSignIn(jar);
+    change(toRelay.searchParams);
+    const seenByProvider = provider.authorizeRequests.length;
+    const seenByPreview = preview.callbacks.length;
+    const r = await hop(jar, toRelay.href);
+    assert.ok(r.status >= 400 && r.status < 500, `${reason}: ${r.status}`);
+    assert.equal(r.location, null);
+    assert.equal(refusalReason(r.text), reason);
+    assert.equal(provider.authorizeRequests.length, seenByProvider, "the provider saw nothing");
+    assert.equal(preview.callbacks.length, seenByPreview, "the preview saw nothing");
+  }
+
+  test("a foreign client_id is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider((q) => q.set("client_id", "someone-elses-client"), "client_id_unknown");
+  });
+
+  test("a wrong redirect_uri is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider((q) => q.set("redirect_uri", preview.callbackUrl), "redirect_uri_mismatch");
+  });
+
+  test("an off-allowlist return target is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider(
+      (q) => q.set("return_to", `http://127.0.0.4:${new URL(preview.origin).port}/auth/${PROVIDER_ID}/callback`),
+      "target_not_allowed",
+    );
+  });
+
+  test("a return target that is not a callback route is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider((q) => q.set("return_to", `${preview.origin}/me`), "target_not_callback");
+  });
+
+  test("a tampered envelope is refused before the preview", { timeout: TEST_TIMEOUT }, async () => {
+    const jar = new CookieJar();
+    const toRelay = await startSignIn(jar);
+    const toProvider = new URL((await hop(jar, toRelay.href)).location);
+    const back = new URL((await hop(jar, toProvider.href)).location);
+    const envelope = back.searchParams.get("state");
+    const i = Math.floor(envelope.length / 2);
+    back.searchParams.set("state", envelope.slice(0, i) + (envelope[i] === "A" ? "B" : "A") + envelope.slice(i + 1));
+    const seenByPreview = preview.callbacks.length;
+    const r = await hop(jar, back.href);
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.location, null);
+    assert.equal(refusalReason(r.text), "state_invalid");
+    assert.equal(preview.callbacks.length, seenByPreview, "the preview saw nothing");
+  });
+});
