@@ -442,7 +442,10 @@ fn print_authorize(config: &Config) {
         let pattern = a.callback_path.as_str().replace("{provider}", provider);
         println!("  {provider}:");
         println!("    register at the provider:");
-        println!("      redirect URI        {}", config.callback_url(provider));
+        println!(
+            "      redirect URI        {}",
+            config.callback_url(provider)
+        );
         println!("      client ids          {}", a.client_ids.join(", "));
         println!("    forwarded to        {}", a.endpoint);
         println!("    in the preview's OAuth library:");
@@ -451,7 +454,10 @@ fn print_authorize(config: &Config) {
             config.authorize_url(provider),
             config::RETURN_PARAM
         );
-        println!("      redirect_uri        {}", config.callback_url(provider));
+        println!(
+            "      redirect_uri        {}",
+            config.callback_url(provider)
+        );
         println!("      client id           one of the above; token URL: the provider's own");
         println!("    the preview's callback path must match  {pattern}  ('*' = any prefix)");
     }

@@ -80,7 +80,11 @@ fn made() -> Value {
             let key = EnvelopeKey::derive(&Secret::new(secret).unwrap());
             let t = Target::parse(target).unwrap();
             let sealed = envelope::seal(&key, provider, &t, inner, exp).unwrap();
-            assert_eq!(sealed, by_hand(secret, provider, target, inner, exp), "{name}");
+            assert_eq!(
+                sealed,
+                by_hand(secret, provider, target, inner, exp),
+                "{name}"
+            );
             json!({
                 "name": name,
                 "secret": secret,
@@ -106,7 +110,10 @@ fn made() -> Value {
 #[test]
 fn the_vectors_are_what_the_specification_makes() {
     let want = serde_json::to_string_pretty(&made()).unwrap() + "\n";
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/envelope-v1.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/envelope-v1.json"
+    );
     if std::env::var_os("AUTHRELAY_WRITE_VECTORS").is_some() {
         std::fs::write(path, &want).unwrap();
     }

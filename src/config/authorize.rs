@@ -132,7 +132,7 @@ impl AuthorizeProvider {
 pub type Authorize = BTreeMap<String, AuthorizeProvider>;
 
 /// Checks a provider id used as a key of the authorize settings.
-pub fn check_provider(id: &str) -> Result<(), String> {
+pub(super) fn check_provider(id: &str) -> Result<(), String> {
     if is_valid_provider_id(id) {
         Ok(())
     } else {
@@ -179,7 +179,7 @@ pub fn parse_endpoint(raw: &str) -> Result<Url, String> {
 
 /// Checks a client id: 1–256 printable ASCII characters without space, `,` or `=`
 /// (what the environment's lists can hold).
-pub fn check_client_id(id: &str) -> Result<(), String> {
+pub(super) fn check_client_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 256
         && id

@@ -9,10 +9,12 @@ use authrelay_client::pattern::Allowlist;
 use serde::Deserialize;
 use url::Url;
 
+use super::authorize::{check_client_id, check_provider};
 use super::secrets::{Gathered, Refused, EDGES_PROBLEM};
 use super::{
-    invalid, Authorize, AuthorizeProvider, Config, ConfigError, LogFormat, Secrets, CONFIG_VAR,
-    DEFAULT_APP, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_STATE_MAX_AGE, MAX_STATE_MAX_AGE,
+    invalid, Authorize, AuthorizeProvider, CallbackPath, Config, ConfigError, LogFormat, Secrets,
+    CONFIG_VAR, DEFAULT_APP, DEFAULT_BASE_PATH, DEFAULT_PORT, DEFAULT_STATE_MAX_AGE,
+    MAX_STATE_MAX_AGE,
 };
 
 /// What a variable configures.
@@ -341,6 +343,9 @@ fn parse_authorize(raw: &RawEnv) -> Result<Authorize, ConfigError> {
         return Ok(Authorize::new());
     };
     let endpoints = provider_pairs(AUTHORIZE_ENDPOINTS, endpoints)?;
+    for (provider, _) in &endpoints {
+        check_provider(provider).map_err(|e| invalid(AUTHORIZE_ENDPOINTS, e))?;
+    }
     let ids = provider_pairs(
         AUTHORIZE_CLIENT_IDS,
         raw.auth_authorize_client_ids.as_deref().unwrap_or_default(),
@@ -357,6 +362,15 @@ fn parse_authorize(raw: &RawEnv) -> Result<Authorize, ConfigError> {
             ),
         ));
     }
+    // Each variable's own mistakes are named by it: the client ids and the callback path
+    // are checked here, the endpoints and provider ids by AuthorizeProvider::new.
+    for (_, id) in &ids {
+        check_client_id(id).map_err(|e| invalid(AUTHORIZE_CLIENT_IDS, e))?;
+    }
+    let callback_path = raw.auth_authorize_callback_path.as_deref().map(str::trim);
+    if let Some(p) = callback_path {
+        CallbackPath::parse(p).map_err(|e| invalid(AUTHORIZE_CALLBACK_PATH, e))?;
+    }
     let mut authorize = Authorize::new();
     for (provider, endpoint) in endpoints {
         let client_ids: Vec<&str> = ids
@@ -364,13 +378,17 @@ fn parse_authorize(raw: &RawEnv) -> Result<Authorize, ConfigError> {
             .filter(|(p, _)| *p == provider)
             .map(|(_, id)| *id)
             .collect();
-        let settings = AuthorizeProvider::new(
-            provider,
-            endpoint,
-            &client_ids,
-            raw.auth_authorize_callback_path.as_deref().map(str::trim),
-        )
-        .map_err(|e| invalid(AUTHORIZE_ENDPOINTS, e))?;
+        if client_ids.is_empty() {
+            return Err(invalid(
+                AUTHORIZE_CLIENT_IDS,
+                format!(
+                    "lists no client id for provider `{}`: add {0}=<client id>",
+                    authrelay_client::one_line(provider, 64)
+                ),
+            ));
+        }
+        let settings = AuthorizeProvider::new(provider, endpoint, &client_ids, callback_path)
+            .map_err(|e| invalid(AUTHORIZE_ENDPOINTS, e))?;
         if authorize.insert(provider.to_owned(), settings).is_some() {
             return Err(invalid(
                 AUTHORIZE_ENDPOINTS,
@@ -615,7 +633,7 @@ mod tests {
             ),
             (
                 vec![("AUTH_AUTHORIZE_ENDPOINTS", "github=https://g.example/a")],
-                "provider `github`: no client id",
+                "AUTH_AUTHORIZE_CLIENT_IDS lists no client id for provider `github`",
             ),
             (
                 vec![

@@ -103,7 +103,7 @@ async fn a_sign_in_goes_to_the_provider_and_comes_back_with_the_library_s_own_st
     assert_eq!(to_provider, format!("{ENDPOINT}?{}", want.join("&")));
     assert_eq!(StateFormat::detect(&envelope), StateFormat::Envelope);
     assert!(envelope.len() < 500);
-    // HEAD is answered as GET.
+    // HEAD is answered as GET, and counted as one: the metrics below count two.
     let head = send(
         app.client
             .head(format!("{}/api/auth/authorize/github?{q}", app.address)),
@@ -132,7 +132,7 @@ async fn a_sign_in_goes_to_the_provider_and_comes_back_with_the_library_s_own_st
 
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains(r#"authrelay_bounces_total{app="default",outcome="authorize",reason="ok",provider="github",format="envelope"} 1"#),
+        text.contains(r#"authrelay_bounces_total{app="default",outcome="authorize",reason="ok",provider="github",format="envelope"} 2"#),
         "{text}"
     );
     assert!(
@@ -171,7 +171,10 @@ async fn each_bad_request_is_refused_before_the_provider_or_the_preview() {
             "target_not_callback",
         ),
         (
-            authorize_query("https://pr-42.preview.example.com/api/auth/callback/github", &[]),
+            authorize_query(
+                "https://pr-42.preview.example.com/api/auth/callback/github",
+                &[],
+            ),
             403,
             "target_not_callback",
         ),
@@ -213,7 +216,8 @@ async fn each_bad_request_is_refused_before_the_provider_or_the_preview() {
     // A provider without the route, and a method other than GET or HEAD.
     let q = authorize_query(RETURN, &[]);
     assert_refused_json(
-        app.get_json(&format!("/api/auth/authorize/google?{q}")).await,
+        app.get_json(&format!("/api/auth/authorize/google?{q}"))
+            .await,
         404,
         "authorize_not_configured",
     )
@@ -228,7 +232,9 @@ async fn each_bad_request_is_refused_before_the_provider_or_the_preview() {
     assert_refused_json(post, 405, "method_not_allowed").await;
     let text = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        text.contains(r#"outcome="refused",reason="client_id_unknown",provider="unknown",format="none"} 2"#),
+        text.contains(
+            r#"outcome="refused",reason="client_id_unknown",provider="unknown",format="none"} 2"#
+        ),
         "{text}"
     );
 
@@ -255,7 +261,8 @@ async fn without_configuration_there_is_no_authorize_route() {
     let app = spawn_app().await;
     let q = authorize_query(RETURN, &[]);
     assert_refused_json(
-        app.get_json(&format!("/api/auth/authorize/github?{q}")).await,
+        app.get_json(&format!("/api/auth/authorize/github?{q}"))
+            .await,
         404,
         "not_found",
     )
@@ -296,7 +303,10 @@ async fn assert_return_target_never_off_allowlist(app: &TestApp, keyring: &Keyri
     let loc = r.headers().get("location").map(|v| v.as_bytes().to_vec());
     if status == 302 {
         let loc = String::from_utf8(loc.unwrap()).unwrap();
-        assert!(loc.starts_with(&format!("{ENDPOINT}?")), "{target:?}: {loc}");
+        assert!(
+            loc.starts_with(&format!("{ENDPOINT}?")),
+            "{target:?}: {loc}"
+        );
         let v = keyring
             .verify(&state_of(&loc), now(), 900)
             .unwrap_or_else(|e| panic!("{target:?}: {e}"));
@@ -310,7 +320,14 @@ async fn assert_return_target_never_off_allowlist(app: &TestApp, keyring: &Keyri
         .unwrap_or("")
         .to_owned();
     let body = r.text().await.unwrap();
-    check_parts(status, loc, &content_type, &body, allowed, &format!("{target:?}"));
+    check_parts(
+        status,
+        loc,
+        &content_type,
+        &body,
+        allowed,
+        &format!("{target:?}"),
+    );
 }
 
 fn test_keyring() -> Keyring {

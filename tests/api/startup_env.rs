@@ -421,8 +421,150 @@ fn table() -> Vec<Case> {
             Fails("must differ from PORT"),
         )
     });
+    cases.extend(authorize_cases());
     cases.extend(config_file_cases());
 
+    cases
+}
+
+/// The authorize route's variables, each with the others set to good values.
+fn authorize_cases() -> Vec<Case> {
+    const ENDPOINTS: &str = "AUTH_AUTHORIZE_ENDPOINTS";
+    const IDS: &str = "AUTH_AUTHORIZE_CLIENT_IDS";
+    const PATH: &str = "AUTH_AUTHORIZE_CALLBACK_PATH";
+    let good = [
+        (
+            ENDPOINTS,
+            "github=https://github.example/login/oauth/authorize",
+        ),
+        (IDS, "github=Iv1.client"),
+        (PATH, "/auth/{provider}/callback"),
+    ];
+    let mut cases = Vec::new();
+    let table: [(&'static str, &str, String, Want); 21] = [
+        (
+            ENDPOINTS,
+            "garbage",
+            GARBAGE.into(),
+            Fails("provider=value pairs"),
+        ),
+        (
+            ENDPOINTS,
+            "huge",
+            "x".repeat(max_len(ENDPOINTS)),
+            Fails("provider=value pairs"),
+        ),
+        (
+            ENDPOINTS,
+            "no provider",
+            "https://g.example/a".into(),
+            Fails("provider=value pairs"),
+        ),
+        (
+            ENDPOINTS,
+            "http",
+            "github=http://g.example/a".into(),
+            Fails("must be https"),
+        ),
+        (
+            ENDPOINTS,
+            "fragment",
+            "github=https://g.example/a#x".into(),
+            Fails("fragment"),
+        ),
+        (
+            ENDPOINTS,
+            "sets state",
+            "github=https://g.example/a?state=1".into(),
+            Fails("must not set `state`"),
+        ),
+        (
+            ENDPOINTS,
+            "bad provider id",
+            "git hub=https://g.example/a".into(),
+            Fails("provider id"),
+        ),
+        (
+            ENDPOINTS,
+            "twice",
+            "github=https://g.example/a,github=https://g.example/b".into(),
+            Fails("twice"),
+        ),
+        (
+            ENDPOINTS,
+            "loopback http",
+            "github=http://127.0.0.1:9/a".into(),
+            Starts,
+        ),
+        (
+            IDS,
+            "garbage",
+            GARBAGE.into(),
+            Fails("provider=value pairs"),
+        ),
+        (
+            IDS,
+            "unknown provider",
+            "gitlab=x".into(),
+            Fails("names provider `gitlab`"),
+        ),
+        (
+            IDS,
+            "empty id",
+            "github=".into(),
+            Fails("client id must be"),
+        ),
+        (
+            IDS,
+            "space in id",
+            "github=a b".into(),
+            Fails("client id must be"),
+        ),
+        (IDS, "two ids", "github=a,github=b".into(), Starts),
+        (PATH, "garbage", GARBAGE.into(), Fails("must start with")),
+        (
+            PATH,
+            "relative",
+            "auth/callback".into(),
+            Fails("must start with"),
+        ),
+        (
+            PATH,
+            "dot segment",
+            "/a/../{provider}".into(),
+            Fails("may hold only"),
+        ),
+        (
+            PATH,
+            "query",
+            "/a?b={provider}".into(),
+            Fails("may hold only"),
+        ),
+        (PATH, "huge", "/a".repeat(max_len(PATH) / 2), Starts),
+        (PATH, "default", "*/callback/{provider}".into(), Starts),
+        (PATH, "no provider", "/oauth/done".into(), Starts),
+    ];
+    for (var, what, value, want) in table {
+        let extra = good
+            .iter()
+            .filter(|(k, _)| *k != var)
+            .map(|(k, v)| (*k, os(*v)))
+            .collect();
+        cases.push(Case {
+            extra,
+            ..Case::new(var, what, os(value), want)
+        });
+    }
+    // Without the endpoints, the other two are mistakes.
+    for var in [IDS, PATH] {
+        let value = good.iter().find(|(k, _)| *k == var).unwrap().1;
+        cases.push(Case::new(
+            var,
+            "without the endpoints",
+            os(value),
+            Fails("is set, but AUTH_AUTHORIZE_ENDPOINTS is not"),
+        ));
+    }
     cases
 }
 
