@@ -11,7 +11,7 @@ export RUSTC_BOOTSTRAP=1
 secs="${1:-900}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(native_state authjs_jwe origin_pattern target_url params decide)
+[ ${#targets[@]} -gt 0 ] || targets=(native_state authjs_jwe envelope origin_pattern target_url params decide)
 tdir="${CARGO_TARGET_DIR:-target}"
 cargo fuzz build --target-dir "$tdir"
 for t in "${targets[@]}"; do
