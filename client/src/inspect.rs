@@ -234,4 +234,39 @@ mod tests {
             "{with}"
         );
     }
+
+    #[test]
+    fn inspect_reads_an_envelope_without_showing_the_inner_state() {
+        use crate::envelope::{self, EnvelopeKey};
+        use crate::target::Target;
+        let secret = Secret::new("0123456789abcdef0123456789abcdef").unwrap();
+        let target =
+            Target::parse("https://pr-1.preview.example.com/auth/github/callback").unwrap();
+        let inner = "qqinnerstateqq";
+        let e = envelope::seal(
+            &EnvelopeKey::derive(&secret),
+            "github",
+            &target,
+            inner,
+            1_700_000_900,
+        )
+        .unwrap();
+        let keyring = Keyring::new(&[secret]);
+        let without = report(&inspect(&e, None, 1_700_000_000, 900));
+        let with = report(&inspect(&e, Some(&keyring), 1_700_000_000, 900));
+        for text in [&without, &with] {
+            assert!(
+                text.contains("format:   authrelay authorize envelope v1"),
+                "{text}"
+            );
+            assert!(text.contains("provider (unverified): github"), "{text}");
+            assert!(text.contains("inner state: 14 bytes (not shown)"), "{text}");
+            assert!(!text.contains(inner), "{text}");
+        }
+        assert!(with.contains("verifies: yes, with secret #0"), "{with}");
+        assert!(
+            with.contains("target:   https://pr-1.preview.example.com/auth/github/callback"),
+            "{with}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Auth.js and browser end-to-end tests: a real Auth.js preview (@auth/express), a real
-# OpenID Connect provider (oauth2-mock-server) and Chromium, against the relay binary;
+# OpenID Connect provider (oauth2-mock-server) and Chromium, against the relay binary; a
+# real Passport preview through the relay's authorize route (oauth-library*.test.mjs);
 # and the WHATWG differential (whatwg.test.mjs): Node's URL parser reads every Location
 # and form action the relay emits for the hostile-target corpora.
 #
@@ -30,7 +31,7 @@ export AUTHRELAY_BIN
 # Every test has its own timeout (at most 60 s); this bounds the whole run as well.
 timeout --kill-after=10 170 \
   node --test --test-force-exit --test-timeout=120000 tests/node/e2e.test.mjs tests/node/browser.test.mjs \
-  tests/node/whatwg.test.mjs
+  tests/node/whatwg.test.mjs tests/node/oauth-library.test.mjs tests/node/oauth-library.browser.test.mjs
 
 matrix_started=$SECONDS
 for dir in tests/authjs-matrix/packages/*/; do

@@ -1,0 +1,125 @@
+// The Passport preview's sign-in through the relay's authorize route in a real browser
+// (Debian's Chromium, driven by playwright-core), with response_mode=form_post: the
+// browser follows every hop itself and keeps its own cookies. oauth2-mock-server answers
+// /authorize with a 302 only, so this test plays the provider's form_post page: it lets
+// the mock make its real authorization response (code and state) and serves, in its
+// place, the page a form_post provider serves — a form that posts those fields to the
+// relay's callback. The relay's own page then posts them, the library's state restored,
+// to the preview, whose session cookie is SameSite=None; Secure (docs/form-post.md).
+//
+// Without /usr/bin/chromium the test is skipped, unless CI is set: then it fails.
+//
+// Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/oauth-library.browser.test.mjs
+
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { chromium } from "playwright-core";
+
+import { startPassportPreview } from "./lib/passport-preview.mjs";
+import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./lib/provider.mjs";
+import { repoRoot, startRelay } from "./lib/relay.mjs";
+import { chromiumOptions, describeNeeding, needChromium, needRelay } from "./lib/suite.mjs";
+
+const TEST_TIMEOUT = 60_000;
+const NAV_TIMEOUT = 20_000;
+const ARTIFACTS = `${repoRoot}artifacts`;
+const PROVIDER_ID = "mock";
+const SECRET = `library-browser-${randomBytes(24).toString("base64url")}`;
+const USER = { sub: `user-${randomUUID()}`, email: "frances@example.test", name: "Frances Allen" };
+
+/** Escapes text for a double-quoted HTML attribute value. */
+const escapeAttr = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+describeNeeding([needRelay, needChromium], "Passport preview, form_post, through the authorize route in Chromium", () => {
+  let provider;
+  let relay;
+  let preview;
+  let browser;
+  const cleanups = [];
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    provider = await startProvider({ host: "127.0.0.3", user: USER });
+    cleanups.push(() => provider.stop());
+    relay = await startRelay({
+      secret: SECRET,
+      allowedOrigins: "http://127.0.0.2:*",
+      extraEnv: {
+        AUTH_AUTHORIZE_ENDPOINTS: `${PROVIDER_ID}=${provider.issuer}/authorize`,
+        AUTH_AUTHORIZE_CLIENT_IDS: `${PROVIDER_ID}=${CLIENT_ID}`,
+        AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
+      },
+    });
+    cleanups.push(() => relay.stop());
+    preview = await startPassportPreview({
+      relay,
+      providerId: PROVIDER_ID,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      formPost: true,
+    });
+    cleanups.push(() => preview.stop());
+    browser = await chromium.launch(chromiumOptions());
+    cleanups.push(() => browser.close());
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await Promise.allSettled(cleanups.reverse().map((stop) => stop()));
+  }, { timeout: 20_000 });
+
+  test("signs in with form_post; Passport gets its own state back in the posted form", { timeout: TEST_TIMEOUT }, async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(NAV_TIMEOUT);
+    context.setDefaultNavigationTimeout(NAV_TIMEOUT);
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    /** The library's state as it left the preview, and the envelope the provider saw. */
+    let libraryState;
+    let envelope;
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.href.startsWith(`${relay.baseUrl}/authorize/`)) libraryState = url.searchParams.get("state");
+    });
+    // The provider's form_post page: the mock's real response, as a posted form.
+    await page.route(`${provider.issuer}/authorize**`, async (route) => {
+      const asked = new URL(route.request().url());
+      assert.equal(asked.searchParams.get("response_mode"), "form_post");
+      envelope = asked.searchParams.get("state");
+      const response = await route.fetch({ maxRedirects: 0 });
+      const back = new URL(response.headers().location);
+      assert.equal(`${back.origin}${back.pathname}`, relay.callbackUrl(PROVIDER_ID));
+      const inputs = [...back.searchParams]
+        .map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`)
+        .join("");
+      await route.fulfill({
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        body: `<!doctype html><title>provider</title><form method="post" action="${escapeAttr(relay.callbackUrl(PROVIDER_ID))}">${inputs}<button id="go">Continue</button></form>`,
+      });
+    });
+    try {
+      await page.goto(preview.signInUrl);
+      await page.locator("#go").click();
+      await page.waitForURL(`${preview.origin}/me`);
+      assert.equal(await page.locator("#me").textContent(), USER.sub);
+      await page.screenshot({ path: `${ARTIFACTS}/passport-form-post-signed-in.png` });
+    } catch (error) {
+      await page.screenshot({ path: `${ARTIFACTS}/passport-form-post-failure.png`, fullPage: true, timeout: 5000 }).catch(() => {});
+      throw error;
+    } finally {
+      await context.close().catch(() => {});
+    }
+    assert.ok(libraryState, "the preview sent its state to the relay");
+    assert.match(envelope ?? "", /^R/, "the provider saw an envelope");
+    const last = preview.callbacks.at(-1);
+    assert.equal(last.method, "POST", "the callback arrived as a form post");
+    assert.equal(last.params.state, libraryState, "Passport got its own state back");
+    assert.ok(last.params.code, "with the code");
+    assert.deepEqual(errors, []);
+  });
+});
