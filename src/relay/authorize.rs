@@ -120,12 +120,7 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         Ok(()) => None,
     };
     if let Some((r, hint)) = refusal {
-        outcome.decision = Decision::Refuse(r);
-        if let Some(hint) = hint {
-            outcome.hint = Some(hint);
-            outcome.detail = Some(hint.detail_code());
-        }
-        return outcome;
+        return outcome.refuse(r, hint);
     }
     // The newest secret seals; the keyring holds at least one. The provider id and the
     // state's length were checked above, so sealing cannot fail.
@@ -260,6 +255,18 @@ mod tests {
         match o.decision {
             Decision::Refuse(r) => Some(r),
             _ => None,
+        }
+    }
+
+    /// A GET to the `github` callback with `query`.
+    fn callback_get(query: &str) -> CallbackRequest<'_> {
+        CallbackRequest {
+            method: CallbackMethod::Get,
+            provider: "github",
+            query,
+            body: b"",
+            content_type: None,
+            request_host: Some("auth.example.com"),
         }
     }
 
@@ -427,14 +434,7 @@ mod tests {
         };
         let env = envelope_of(&loc);
         let q = format!("code=c0de&state={env}&iss=https%3A%2F%2Fgithub.example");
-        let req = CallbackRequest {
-            method: CallbackMethod::Get,
-            provider: "github",
-            query: &q,
-            body: b"",
-            content_type: None,
-            request_host: Some("auth.example.com"),
-        };
+        let req = callback_get(&q);
         let o = decide(&req, &config(), NOW + 10);
         assert_eq!(
             o.decision,
@@ -490,15 +490,7 @@ mod tests {
             panic!()
         };
         let q = format!("code=1&state={}", envelope_of(&loc));
-        let req = CallbackRequest {
-            method: CallbackMethod::Get,
-            provider: "github",
-            query: &q,
-            body: b"",
-            content_type: None,
-            request_host: None,
-        };
-        let Decision::Redirect(back) = decide(&req, &config(), NOW).decision else {
+        let Decision::Redirect(back) = decide(&callback_get(&q), &config(), NOW).decision else {
             panic!()
         };
         let back_query = back.split_once('?').unwrap().1;

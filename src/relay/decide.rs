@@ -150,12 +150,7 @@ fn decide_unnamed(
         Ok(()) => callback_lock(&verified, config, req.provider).err(),
     };
     if let Some((r, hint)) = refusal {
-        outcome.decision = Decision::Refuse(r);
-        if let Some(hint) = hint {
-            outcome.hint = Some(hint);
-            outcome.detail = Some(hint.detail_code());
-        }
-        return outcome;
+        return outcome.refuse(r, hint);
     }
     outcome.provider = Some(req.provider.to_owned());
     outcome.decision = match req.method {

@@ -71,6 +71,17 @@ impl Outcome {
         }
     }
 
+    /// Turns this outcome into a refusal for `refusal`, with the likely cause `hint` (its
+    /// detail code then goes to the log).
+    pub fn refuse(mut self, refusal: Refusal, hint: Option<Hint>) -> Self {
+        self.decision = Decision::Refuse(refusal);
+        if let Some(hint) = hint {
+            self.hint = Some(hint);
+            self.detail = Some(hint.detail_code());
+        }
+        self
+    }
+
     /// `redirect`, `form_post`, `authorize` (an authorize request sent on to the
     /// provider) or `refused`, for logs and metrics.
     pub fn outcome_label(&self) -> &'static str {

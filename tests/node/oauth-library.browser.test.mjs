@@ -12,63 +12,42 @@
 // Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/oauth-library.browser.test.mjs
 
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
-import { startPassportPreview } from "./lib/passport-preview.mjs";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./lib/provider.mjs";
-import { repoRoot, startRelay } from "./lib/relay.mjs";
+import { startPassportStack } from "./lib/passport-preview.mjs";
+import { repoRoot } from "./lib/relay.mjs";
 import { chromiumOptions, describeNeeding, needChromium, needRelay } from "./lib/suite.mjs";
 
 const TEST_TIMEOUT = 60_000;
 const NAV_TIMEOUT = 20_000;
 const ARTIFACTS = `${repoRoot}artifacts`;
 const PROVIDER_ID = "mock";
-const SECRET = `library-browser-${randomBytes(24).toString("base64url")}`;
 const USER = { sub: `user-${randomUUID()}`, email: "frances@example.test", name: "Frances Allen" };
 
 /** Escapes text for a double-quoted HTML attribute value. */
 const escapeAttr = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 describeNeeding([needRelay, needChromium], "Passport preview, form_post, through the authorize route in Chromium", () => {
+  let stack;
   let provider;
   let relay;
   let preview;
   let browser;
-  const cleanups = [];
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    provider = await startProvider({ host: "127.0.0.3", user: USER });
-    cleanups.push(() => provider.stop());
-    relay = await startRelay({
-      secret: SECRET,
-      allowedOrigins: "http://127.0.0.2:*",
-      extraEnv: {
-        AUTH_AUTHORIZE_ENDPOINTS: `${PROVIDER_ID}=${provider.issuer}/authorize`,
-        AUTH_AUTHORIZE_CLIENT_IDS: `${PROVIDER_ID}=${CLIENT_ID}`,
-        AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
-      },
-    });
-    cleanups.push(() => relay.stop());
-    preview = await startPassportPreview({
-      relay,
-      providerId: PROVIDER_ID,
-      issuer: provider.issuer,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      formPost: true,
-    });
-    cleanups.push(() => preview.stop());
+    stack = await startPassportStack({ user: USER, providerId: PROVIDER_ID, formPost: true });
+    ({ provider, relay, preview } = stack);
     browser = await chromium.launch(chromiumOptions());
-    cleanups.push(() => browser.close());
   }, { timeout: 60_000 });
 
   after(async () => {
-    await Promise.allSettled(cleanups.reverse().map((stop) => stop()));
+    await browser?.close().catch(() => {});
+    await stack?.stop();
   }, { timeout: 20_000 });
 
   test("signs in with form_post; Passport gets its own state back in the posted form", { timeout: TEST_TIMEOUT }, async () => {

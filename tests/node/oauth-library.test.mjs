@@ -12,54 +12,32 @@
 // Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/oauth-library.test.mjs
 
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 
 import { CookieJar, hop, refusalReason } from "./lib/http.mjs";
-import { startPassportPreview } from "./lib/passport-preview.mjs";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./lib/provider.mjs";
-import { startRelay } from "./lib/relay.mjs";
+import { startPassportStack } from "./lib/passport-preview.mjs";
+import { CLIENT_ID } from "./lib/provider.mjs";
 import { describeNeeding, needRelay } from "./lib/suite.mjs";
 
 const TEST_TIMEOUT = 60_000;
 const PROVIDER_ID = "mock";
-const SECRET = `library-${randomBytes(24).toString("base64url")}`;
 const USER = { sub: `user-${randomUUID()}`, email: "barbara@example.test", name: "Barbara Liskov" };
 
 describeNeeding([needRelay], "Passport preview through the authorize route", () => {
+  let stack;
   let provider;
   let relay;
   let preview;
-  const cleanups = [];
   /** Every code and state value seen on the wire; none may appear in the relay's logs. */
   const sensitive = new Set();
 
   before(async () => {
-    provider = await startProvider({ host: "127.0.0.3", user: USER });
-    cleanups.push(() => provider.stop());
-    relay = await startRelay({
-      secret: SECRET,
-      allowedOrigins: "http://127.0.0.2:*",
-      extraEnv: {
-        AUTH_AUTHORIZE_ENDPOINTS: `${PROVIDER_ID}=${provider.issuer}/authorize`,
-        AUTH_AUTHORIZE_CLIENT_IDS: `${PROVIDER_ID}=${CLIENT_ID}`,
-        AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
-      },
-    });
-    cleanups.push(() => relay.stop());
-    preview = await startPassportPreview({
-      relay,
-      providerId: PROVIDER_ID,
-      issuer: provider.issuer,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-    });
-    cleanups.push(() => preview.stop());
+    stack = await startPassportStack({ user: USER, providerId: PROVIDER_ID });
+    ({ provider, relay, preview } = stack);
   }, { timeout: 30_000 });
 
-  after(async () => {
-    await Promise.allSettled(cleanups.reverse().map((stop) => stop()));
-  }, { timeout: 20_000 });
+  after(() => stack?.stop(), { timeout: 20_000 });
 
   /** The preview's first hop: Passport's redirect to the relay's authorize route. */
   async function startSignIn(jar) {

@@ -11,14 +11,20 @@
 //   GET /me                         → { user } once signed in, 401 before
 //   GET /failed                     → the failure message passport recorded
 //
+//   const stack = await startPassportStack({ user, formPost });   // provider, relay, preview
+//   await stack.stop();
+//
 // With `formPost`, the authorization request asks for response_mode=form_post, and the
 // session cookie is SameSite=None; Secure, which form_post needs (docs/form-post.md):
 // Chromium keeps Secure cookies from loopback http origins, and express-session is told
 // the connection is secure because the browser counts it so.
 
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 
 import express from "express";
+import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./provider.mjs";
+import { startRelay } from "./relay.mjs";
 import session from "express-session";
 import passport from "passport";
 import OAuth2Strategy from "passport-oauth2";
@@ -123,4 +129,42 @@ export async function startPassportPreview({
         setTimeout(resolve, 2000).unref();
       }),
   };
+}
+
+/**
+ * The three parties of a Passport sign-in through the authorize route: oauth2-mock-server
+ * on 127.0.0.3, the relay binary on 127.0.0.1 (authorize route for `providerId`,
+ * callback path /auth/{provider}/callback, allowlist http://127.0.0.2:*) and the Passport
+ * preview on 127.0.0.2. `stop()` stops whatever started, also after a failed start.
+ */
+export async function startPassportStack({ user, providerId = "mock", formPost = false }) {
+  const stops = [];
+  const stop = () => Promise.allSettled(stops.reverse().map((s) => s()));
+  try {
+    const provider = await startProvider({ host: "127.0.0.3", user });
+    stops.push(() => provider.stop());
+    const relay = await startRelay({
+      secret: `passport-${randomBytes(24).toString("base64url")}`,
+      allowedOrigins: "http://127.0.0.2:*",
+      extraEnv: {
+        AUTH_AUTHORIZE_ENDPOINTS: `${providerId}=${provider.issuer}/authorize`,
+        AUTH_AUTHORIZE_CLIENT_IDS: `${providerId}=${CLIENT_ID}`,
+        AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
+      },
+    });
+    stops.push(() => relay.stop());
+    const preview = await startPassportPreview({
+      relay,
+      providerId,
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      formPost,
+    });
+    stops.push(() => preview.stop());
+    return { provider, relay, preview, providerId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
