@@ -203,6 +203,60 @@ fn check_prints_the_callback_urls_to_register_and_warns_about_risky_patterns() {
 }
 
 #[test]
+fn check_says_what_the_authorize_route_needs_at_the_provider_and_in_the_library() {
+    let env = with(
+        &[
+            (
+                "AUTH_AUTHORIZE_ENDPOINTS",
+                "github=https://github.com/login/oauth/authorize",
+            ),
+            ("AUTH_AUTHORIZE_CLIENT_IDS", "github=Iv1.one,github=Iv1.two"),
+            ("AUTH_AUTHORIZE_CALLBACK_PATH", "/auth/{provider}/callback"),
+        ],
+        &[],
+    );
+    let out = authrelay(&["check"], &env);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    for line in [
+        format!("redirect URI        {PUBLIC_URL}/callback/github"),
+        "client ids          Iv1.one, Iv1.two".to_owned(),
+        "forwarded to        https://github.com/login/oauth/authorize".to_owned(),
+        format!("authorization URL   {PUBLIC_URL}/authorize/github?return_to=<the preview's callback URL, URL-encoded>"),
+        format!("redirect_uri        {PUBLIC_URL}/callback/github"),
+        "must match  /auth/github/callback".to_owned(),
+    ] {
+        assert!(report.contains(&line), "{line}\n{report}");
+    }
+    // An envelope made by the route is explained by inspect, its inner state by length only.
+    let keyring = authrelay_client::Keyring::new(&[secret(SECRET)]);
+    let target = authrelay_client::target::Target::parse(
+        "https://pr-1.preview.example.com/auth/github/callback",
+    )
+    .unwrap();
+    let envelope = authrelay_client::envelope::seal(
+        &keyring.envelope_keys()[0],
+        "github",
+        &target,
+        "qqlibrarystateqq",
+        now() + 600,
+    )
+    .unwrap();
+    let out = authrelay(&["inspect", &envelope], &GOOD);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(
+        report.contains("verifies: yes, with secret #1 (AUTH_SECRET)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("inner state: 16 bytes (not shown)"),
+        "{report}"
+    );
+    assert!(!report.contains("qqlibrarystateqq"), "{report}");
+}
+
+#[test]
 fn secret_prints_a_fresh_secret_each_time() {
     let a = text(&authrelay(&["secret"], &[]).stdout);
     let b = text(&authrelay(&["secret"], &[]).stdout);
