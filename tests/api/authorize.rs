@@ -242,7 +242,8 @@ async fn each_bad_request_is_refused_before_the_provider_or_the_preview() {
     let r = get_authorize(&app, "github", &q).await;
     let envelope = state_of(&location(&r));
     let mut bytes = envelope.clone().into_bytes();
-    let i = bytes.len() / 2;
+    // A character of the tag: the framing still reads, the signature fails.
+    let i = bytes.len() - 10;
     bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(bytes).unwrap();
     let r = app

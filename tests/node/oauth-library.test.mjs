@@ -151,7 +151,8 @@ describeNeeding([needRelay], "Passport preview through the authorize route", () 
     const toProvider = new URL((await hop(jar, toRelay.href)).location);
     const back = new URL((await hop(jar, toProvider.href)).location);
     const envelope = back.searchParams.get("state");
-    const i = Math.floor(envelope.length / 2);
+    // A character of the tag: the framing still reads, the signature fails.
+    const i = envelope.length - 10;
     back.searchParams.set("state", envelope.slice(0, i) + (envelope[i] === "A" ? "B" : "A") + envelope.slice(i + 1));
     const seenByPreview = preview.callbacks.length;
     const r = await hop(jar, back.href);

@@ -11,7 +11,7 @@
 //   GET /me                         → { user } once signed in, 401 before
 //   GET /failed                     → the failure message passport recorded
 //
-//   const stack = await startPassportStack({ user, formPost });   // provider, relay, preview
+//   const stack = await startPassportStack({ user, formPost });   // provider, front, relay, preview
 //   await stack.stop();
 //
 // With `formPost`, the authorization request asks for response_mode=form_post, and the
@@ -23,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 
 import express from "express";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "./provider.mjs";
+import { CLIENT_ID, CLIENT_SECRET, startFormPostAuthorize, startProvider } from "./provider.mjs";
 import { startRelay } from "./relay.mjs";
 import session from "express-session";
 import passport from "passport";
@@ -143,11 +143,16 @@ export async function startPassportStack({ user, providerId = "mock", formPost =
   try {
     const provider = await startProvider({ host: "127.0.0.3", user });
     stops.push(() => provider.stop());
+    // With form_post, the relay forwards to an authorization endpoint that answers with
+    // a posted form; the token endpoint stays the mock's.
+    const front = formPost ? await startFormPostAuthorize(provider) : undefined;
+    if (front) stops.push(() => front.stop());
+    const authorizeUrl = front?.authorizeUrl ?? `${provider.issuer}/authorize`;
     const relay = await startRelay({
       secret: `passport-${randomBytes(24).toString("base64url")}`,
       allowedOrigins: "http://127.0.0.2:*",
       extraEnv: {
-        AUTH_AUTHORIZE_ENDPOINTS: `${providerId}=${provider.issuer}/authorize`,
+        AUTH_AUTHORIZE_ENDPOINTS: `${providerId}=${authorizeUrl}`,
         AUTH_AUTHORIZE_CLIENT_IDS: `${providerId}=${CLIENT_ID}`,
         AUTH_AUTHORIZE_CALLBACK_PATH: "/auth/{provider}/callback",
       },
@@ -162,7 +167,7 @@ export async function startPassportStack({ user, providerId = "mock", formPost =
       formPost,
     });
     stops.push(() => preview.stop());
-    return { provider, relay, preview, providerId, stop };
+    return { provider, front, relay, preview, providerId, stop };
   } catch (error) {
     await stop();
     throw error;
