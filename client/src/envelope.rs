@@ -492,7 +492,12 @@ mod tests {
             assert_eq!(err.class(), FailureClass::Malformed, "{n}: {err:?}");
         }
         assert_eq!(
-            open(std::slice::from_ref(&k), &"R".repeat(MAX_ENVELOPE_LEN + 1), NOW, 900),
+            open(
+                std::slice::from_ref(&k),
+                &"R".repeat(MAX_ENVELOPE_LEN + 1),
+                NOW,
+                900
+            ),
             Err(EnvelopeError::TooLong)
         );
         assert_eq!(
