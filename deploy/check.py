@@ -194,7 +194,7 @@ def check_vercel() -> None:
     vj = json.loads((VERCEL / "vercel.json").read_text())
     rewrites = vj.get("rewrites", [])
     by_source = {r.get("source"): r.get("destination", "") for r in rewrites}
-    for source in ("/api/auth/callback/:provider", "/healthz", "/readyz"):
+    for source in ("/api/auth/callback/:provider", "/api/auth/authorize/:provider", "/healthz", "/readyz"):
         dest = by_source.get(source)
         ok = dest is not None and dest.split("?")[0] == function \
             and f"__authrelay_path={source}" in dest.split("?", 1)[-1].split("&")

@@ -6,8 +6,8 @@
 //! Every path of a function is public, so it serves `/metrics` nowhere, as a binary with
 //! `METRICS_PORT` does not on its public port.
 //!
-//! Routing. `vercel.json` rewrites `/api/auth/callback/:provider`, `/healthz` and `/readyz`
-//! to the one function and adds [`PATH_PARAM`] (the original path) to the query, because
+//! Routing. `vercel.json` rewrites `/api/auth/callback/:provider`,
+//! `/api/auth/authorize/:provider`, `/healthz` and `/readyz` to the one function and adds [`PATH_PARAM`] (the original path) to the query, because
 //! a rewritten request may reach the function under the function's own path. The adapter
 //! takes the request path when it is one of the relay's routes, else [`PATH_PARAM`], and
 //! always removes [`PATH_PARAM`] from the query, so that it is never forwarded to a
