@@ -1,5 +1,24 @@
 // HTTP as a browser would do it, one hop at a time: fetch with redirect: "manual", a
-// small cookie jar, and a time limit on every request.
+// small cookie jar, and a time limit on every request. And the two steps of the test
+// servers' lives: listen on a free port, stop within a bound.
+
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Starts `server` listening on `host` and a free port; resolves with the port. */
+export async function listenOnFreePort(server, host) {
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, resolve);
+  });
+  return server.address().port;
+}
+
+/** Closes `server` and every connection it holds; resolves when closed, or after 3 s. */
+export async function stopServer(server) {
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections();
+  await Promise.race([closed, sleep(3000, undefined, { ref: false })]);
+}
 
 /** Cookies per host (host-only, path ignored: Auth.js sets Path=/ everywhere). */
 export class CookieJar {

@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 
 import express from "express";
+import { listenOnFreePort, stopServer } from "./http.mjs";
 import { CLIENT_ID, CLIENT_SECRET, startFormPostAuthorize, startProvider } from "./provider.mjs";
 import { startRelay } from "./relay.mjs";
 import session from "express-session";
@@ -45,11 +46,7 @@ export async function startPassportPreview({
   const app = express();
   app.disable("x-powered-by");
   const server = createServer(app);
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, resolve);
-  });
-  const origin = `http://${host}:${server.address().port}`;
+  const origin = `http://${host}:${await listenOnFreePort(server, host)}`;
   const callbackPath = passportCallbackPath(providerId);
   const target = returnTo ?? `${origin}${callbackPath}`;
 
@@ -122,12 +119,7 @@ export async function startPassportPreview({
     signInUrl: `${origin}/auth/${providerId}`,
     callbackUrl: `${origin}${callbackPath}`,
     callbacks,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-        setTimeout(resolve, 2000).unref();
-      }),
+    stop: () => stopServer(server),
   };
 }
 

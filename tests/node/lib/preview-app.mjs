@@ -16,12 +16,12 @@
 // preview really exchanged the code at the provider.
 
 import { createServer } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import { ExpressAuth, getSession } from "@auth/express";
 import express from "express";
 
 import { PROVIDER_ID, mockOidcProvider, providerSubCallbacks } from "./authjs-config.mjs";
+import { listenOnFreePort, stopServer } from "./http.mjs";
 import { CLIENT_ID, CLIENT_SECRET } from "./provider.mjs";
 
 export { PROVIDER_ID };
@@ -88,11 +88,7 @@ export async function startPreview({
   });
 
   const server = createServer(app);
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, resolve);
-  });
-  const origin = `http://${host}:${server.address().port}`;
+  const origin = `http://${host}:${await listenOnFreePort(server, host)}`;
   return {
     name,
     origin,
@@ -101,10 +97,6 @@ export async function startPreview({
     errors,
     warnings,
     oauthErrors,
-    stop: async () => {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await Promise.race([closed, sleep(3000, undefined, { ref: false })]);
-    },
+    stop: () => stopServer(server),
   };
 }

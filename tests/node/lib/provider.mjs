@@ -16,6 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { OAuth2Server } from "oauth2-mock-server";
 
+import { listenOnFreePort, stopServer } from "./http.mjs";
+
 export const CLIENT_ID = "authrelay-e2e";
 export const CLIENT_SECRET = "authrelay-e2e-client-secret";
 
@@ -102,18 +104,10 @@ export async function startFormPostAuthorize(provider) {
       .catch((error) => res.writeHead(502).end(String(error)));
   });
   const host = new URL(provider.issuer).hostname;
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, resolve);
-  });
+  const port = await listenOnFreePort(server, host);
   return {
-    authorizeUrl: `http://${host}:${server.address().port}/authorize`,
+    authorizeUrl: `http://${host}:${port}/authorize`,
     requests,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-        setTimeout(resolve, 2000).unref();
-      }),
+    stop: () => stopServer(server),
   };
 }
