@@ -9,7 +9,9 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
@@ -280,7 +282,13 @@ where
     if announced.is_some_and(|n| n > MAX_BODY as u64) {
         return Err((Refusal::BodyTooLarge, None));
     }
-    match tokio::time::timeout(BODY_TIMEOUT, read_body(MAX_BODY)).await {
+    #[cfg(feature = "server")]
+    let read = tokio::time::timeout(BODY_TIMEOUT, read_body(MAX_BODY)).await;
+    // Without tokio (a Worker) the platform's edge, not the relay, bounds how long a body
+    // may take to arrive.
+    #[cfg(not(feature = "server"))]
+    let read: Result<_, std::convert::Infallible> = Ok(read_body(MAX_BODY).await);
+    match read {
         Ok(Ok(body)) if body.len() <= MAX_BODY => Ok(body),
         Ok(Ok(_)) | Ok(Err(BodyError::TooLarge)) => Err((Refusal::BodyTooLarge, None)),
         Ok(Err(BodyError::Malformed)) => Err((Refusal::ParamsMalformed, Some("body_malformed"))),
