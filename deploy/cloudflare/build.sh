@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Builds the Worker into build/: build/index.js (the entry module wrangler uploads) and
-# the wasm module beside it, with worker-build (workers-rs's own build tool) in release
-# mode.
+# Builds the Worker: the crate for wasm32-unknown-unknown (release), then wasm-bindgen's
+# JavaScript glue for it into build/ (authrelay.js, authrelay_bg.wasm). entry.js, the
+# Worker's entry module, imports both; wrangler bundles them on `wrangler dev` and
+# `wrangler deploy`.
 #
-# worker-build would download wasm-bindgen, esbuild and wasm-opt release binaries; the
-# two it needs are given instead through its documented *_BIN overrides, each from a
-# package registry: wasm-bindgen from `cargo install wasm-bindgen-cli` at the exact
-# wasm-bindgen version of Cargo.lock, esbuild from the npm packages wrangler brings
-# (`npm ci` here). wasm-opt is skipped (--no-opt): the size measured is without it.
+# This is what worker-build (workers-rs's build tool) does, done by hand: worker-build
+# downloads wasm-bindgen, esbuild and wasm-opt release binaries from outside the package
+# registries, and building worker-build itself from its crate took over 20 minutes on
+# this project's two shared cores. wasm-bindgen comes from `cargo install
+# wasm-bindgen-cli` at exactly the wasm-bindgen version of Cargo.lock (the two must
+# match); wasm-opt is not run, so the size measured is without it.
 set -euo pipefail
 cd "$(dirname "$0")"
-[ -x node_modules/.bin/esbuild ] || { echo "build.sh: run npm ci in deploy/cloudflare first" >&2; exit 1; }
-ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
-WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
-export ESBUILD_BIN WASM_BINDGEN_BIN
-exec worker-build --release --no-opt
+want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)"
+have="$(wasm-bindgen --version 2>/dev/null || true)"
+[ "$have" = "wasm-bindgen $want" ] || {
+  echo "build.sh: needs wasm-bindgen $want (cargo install wasm-bindgen-cli@$want), found: ${have:-none}" >&2
+  exit 1
+}
+cargo build --lib --release --target wasm32-unknown-unknown --locked
+wasm-bindgen --target web --no-typescript --out-dir build --out-name authrelay \
+  target/wasm32-unknown-unknown/release/authrelay_cloudflare.wasm

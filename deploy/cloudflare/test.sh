@@ -6,8 +6,8 @@
 # Auth.js end-to-end sign-in (tests/node/e2e.test.mjs) with the old and the rotated
 # secret.
 #
-# Needs what scripts/install-deps installs (the wasm32 target, worker-build,
-# wasm-bindgen-cli, npm ci here) and the relay binary (relay_bin in scripts/lib.sh).
+# Needs what scripts/install-deps installs (the wasm32 target, wasm-bindgen-cli, npm ci
+# here) and the relay binary (relay_bin in scripts/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh

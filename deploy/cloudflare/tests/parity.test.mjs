@@ -21,7 +21,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 
 import { relayBin, relayEnv, repoRoot, signState, startRelay } from "../../../tests/node/lib/relay.mjs";
-import { assertLoopback } from "../../../tests/node/lib/process.mjs";
+import { assertLoopback, freePort, waitFor } from "../../../tests/node/lib/process.mjs";
 import { describeNeeding, needRelay } from "../../../tests/node/lib/suite.mjs";
 import { needWorker, startWorker } from "./lib/worker.mjs";
 
@@ -98,7 +98,11 @@ describeNeeding([needRelay, needWorker], "the Worker in workerd answers as the a
 
   before(async () => {
     [relay, worker, states] = await Promise.all([
-      startRelay({ secrets: TABLE.secrets, extraEnv: TABLE.vars }),
+      // Metrics on a port of their own, as a Worker has none that is private: the
+      // public port answers /metrics 404, as the Worker does.
+      freePort("127.0.0.1").then((metricsPort) =>
+        startRelay({ secrets: TABLE.secrets, extraEnv: { ...TABLE.vars, METRICS_PORT: String(metricsPort) } }),
+      ),
       startWorker({ secrets: TABLE.secrets, vars: TABLE.vars }),
       signStates(),
     ]);
@@ -243,7 +247,9 @@ describeNeeding([needRelay, needWorker], "a Worker with a bad configuration", ()
             assert.equal(answer.headers["cache-control"], "no-store");
           }
         }
-        const lines = worker.logLines().filter((l) => l.unparsed?.startsWith("authrelay: configuration error"));
+        const errorLines = () => worker.logLines().filter((l) => l.unparsed?.startsWith("authrelay: configuration error"));
+        await waitFor(() => errorLines().length > 0, { what: "the configuration error in the log" });
+        const lines = errorLines();
         assert.equal(lines.length, 1, `one line names the problem:\n${worker.logText()}`);
         const line = lines[0].unparsed;
         assert.ok(!line.includes(secretValue), "the line never shows a secret");

@@ -21,14 +21,15 @@ import { freePort, spawnOnFreePort, spawnProcess, waitForHttp } from "../../../.
 
 /** The Worker's crate directory, with a trailing slash. */
 export const workerDir = fileURLToPath(new URL("../../", import.meta.url));
-const entry = join(workerDir, "build", "index.js");
+const entry = join(workerDir, "entry.js");
+const built = join(workerDir, "build", "authrelay_bg.wasm");
 const wrangler = join(workerDir, "node_modules", ".bin", "wrangler");
 
 /** null when the Worker can run here, else [what is missing, how to get it]. */
 export const needWorker = () =>
   !existsSync(wrangler)
     ? ["wrangler not installed", "npm ci in deploy/cloudflare (scripts/install-deps does it)"]
-    : !existsSync(entry)
+    : !existsSync(built)
       ? ["Worker not built", "deploy/cloudflare/build.sh"]
       : null;
 
@@ -39,6 +40,8 @@ export function wranglerEnv() {
     HOME: process.env.HOME ?? tmpdir(),
     WRANGLER_SEND_METRICS: "false",
     WRANGLER_SEND_ERROR_REPORTS: "false",
+    // The Request.cf placeholder instead of fetching Cloudflare's (the test needs none).
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
     CI: "true",
     NO_COLOR: "1",
     FORCE_COLOR: "0",
@@ -100,7 +103,21 @@ export async function startWorker({
   return worker;
 }
 
-/** What the Worker itself wrote (console.log and console.error), not wrangler's own lines. */
+// Terminal colours wrangler adds to console.error lines.
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * What the Worker itself wrote, not wrangler's own lines: its JSON lines (console.log),
+ * and its configuration error (console.error, which wrangler prints after a
+ * "✘ [ERROR] " mark).
+ */
 function workerLines(proc) {
-  return [...proc.stdout, ...proc.stderr].filter((line) => line.startsWith("{") || line.startsWith("authrelay:"));
+  const lines = [];
+  for (const raw of [...proc.stdout, ...proc.stderr]) {
+    const line = raw.replace(ANSI, "");
+    if (line.startsWith("{")) lines.push(line);
+    const at = line.indexOf("authrelay: ");
+    if (at >= 0) lines.push(line.slice(at));
+  }
+  return lines;
 }
