@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { makeRelay } from "../../../../tests/node/lib/relay.mjs";
-import { freePort, spawnOnFreePort, spawnProcess, waitForHttp } from "../../../../tests/node/lib/process.mjs";
+import { freePort, spawnOnFreePort, spawnProcess, waitFor, waitForHttp } from "../../../../tests/node/lib/process.mjs";
 
 /** The Worker's crate directory, with a trailing slash. */
 export const workerDir = fileURLToPath(new URL("../../", import.meta.url));
@@ -50,8 +50,8 @@ export function wranglerEnv() {
 
 /**
  * Starts the Worker with `vars` ([vars]) and `secrets` (.dev.vars) on `host` and a free
- * port; resolves once `readyPath` answers (`/healthz` answers even when the configuration
- * is bad). The single-app options mirror startRelay's.
+ * port; resolves once `/healthz` answers (it does even when the configuration is bad).
+ * The single-app options mirror startRelay's.
  */
 export async function startWorker({
   secret,
@@ -62,6 +62,9 @@ export async function startWorker({
   extraEnv = {},
   vars: givenVars,
   startTimeoutMs = 30_000,
+  // false: wait for wrangler's "Ready on" line instead, so that the first request the
+  // isolate answers is the caller's (the benchmark's cold start).
+  waitForHealthz = true,
 }) {
   const dir = mkdtempSync(join(tmpdir(), "authrelay-worker-"));
   // Wrangler's devtools port: a free one (its fixed default would collide).
@@ -91,7 +94,13 @@ export async function startWorker({
         "--show-interactive-dev-session=false", "--persist-to", join(dir, "state"),
       ], { env: wranglerEnv(), cwd: dir });
     },
-    (port, proc) => waitForHttp(`http://${host}:${port}/healthz`, { timeoutMs: startTimeoutMs, process: proc }),
+    (port, proc) =>
+      waitForHealthz
+        ? waitForHttp(`http://${host}:${port}/healthz`, { timeoutMs: startTimeoutMs, process: proc })
+        : waitFor(() => proc.exitCode === undefined && proc.stdout.some((l) => l.includes("Ready on")), {
+          timeoutMs: startTimeoutMs,
+          what: "wrangler's Ready line",
+        }),
   );
   const origin = `http://${host}:${port}`;
   const worker = makeRelay(proc, { origin, port, baseUrl: `${origin}${basePath}`, logs: workerLines });
