@@ -297,7 +297,8 @@ where
 }
 
 /// The clock in Unix seconds: read once per callback and handed to the decision, and by
-/// the commands that make or inspect a state.
+/// the commands that make or inspect a state. `web_time` is std's clock on the host and
+/// JavaScript's `Date.now()` on wasm32, where std's clocks panic.
 pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
