@@ -12,17 +12,26 @@
 //!   serves; [`startup`] binds the listeners; [`cli`] is the `authrelay` command;
 //! - [`metrics`], [`telemetry`] and [`health`] are for operators; [`recent`] is the
 //!   per-thread memory the hot path uses.
+//!
+//! The default feature `server` adds what only the binary needs: [`actix`], [`startup`],
+//! [`cli`], [`telemetry`] and [`health`]. Without it the rest builds for
+//! `wasm32-unknown-unknown` (the Cloudflare Worker in `deploy/cloudflare`).
 
+#[cfg(feature = "server")]
 pub mod actix;
 pub mod answer;
 pub mod apps;
+#[cfg(feature = "server")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "server")]
 pub mod health;
 pub mod metrics;
 pub mod page;
 pub mod recent;
 pub mod relay;
 pub mod request;
+#[cfg(feature = "server")]
 pub mod startup;
+#[cfg(feature = "server")]
 pub mod telemetry;

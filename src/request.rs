@@ -9,7 +9,9 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
@@ -311,7 +313,13 @@ where
     if announced.is_some_and(|n| n > MAX_BODY as u64) {
         return Err((Refusal::BodyTooLarge, None));
     }
-    match tokio::time::timeout(BODY_TIMEOUT, read_body(MAX_BODY)).await {
+    #[cfg(feature = "server")]
+    let read = tokio::time::timeout(BODY_TIMEOUT, read_body(MAX_BODY)).await;
+    // Without tokio (a Worker) the platform's edge, not the relay, bounds how long a body
+    // may take to arrive.
+    #[cfg(not(feature = "server"))]
+    let read: Result<_, std::convert::Infallible> = Ok(read_body(MAX_BODY).await);
+    match read {
         Ok(Ok(body)) if body.len() <= MAX_BODY => Ok(body),
         Ok(Ok(_)) | Ok(Err(BodyError::TooLarge)) => Err((Refusal::BodyTooLarge, None)),
         Ok(Err(BodyError::Malformed)) => Err((Refusal::ParamsMalformed, Some("body_malformed"))),
@@ -320,7 +328,8 @@ where
 }
 
 /// The clock in Unix seconds: read once per callback and handed to the decision, and by
-/// the commands that make or inspect a state.
+/// the commands that make or inspect a state. `web_time` is std's clock on the host and
+/// JavaScript's `Date.now()` on wasm32, where std's clocks panic.
 pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -1,7 +1,7 @@
 //! The preview side: what a preview sends to the provider when a sign-in starts.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 use crate::native::{self, NativeKey, SignError};
 use crate::secret::Secret;

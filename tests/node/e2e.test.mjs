@@ -7,6 +7,9 @@
 //   relay      the authrelay binary        127.0.0.1:<random>, allowlist http://127.0.0.2:*
 //
 // Run: AUTHRELAY_BIN=target/release/authrelay node --test tests/node/e2e.test.mjs
+//
+// With AUTHRELAY_E2E_TARGET=worker the relay is the Cloudflare Worker (deploy/cloudflare,
+// built first) in workerd under `wrangler dev --local`, configured alike.
 
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -17,6 +20,7 @@ import { hop, refusalReason } from "./lib/http.mjs";
 import { PROVIDER_ID, startPreview } from "./lib/preview-app.mjs";
 import { CLIENT_ID, startProvider } from "./lib/provider.mjs";
 import { startRelay } from "./lib/relay.mjs";
+import { startWorker } from "../../deploy/cloudflare/tests/lib/worker.mjs";
 
 const TEST_TIMEOUT = 60_000;
 const secret = (label) => `${label}-${randomBytes(24).toString("base64url")}`;
@@ -41,7 +45,8 @@ before(async () => {
   provider = await startProvider({ host: "127.0.0.3", user: USER });
   cleanups.push(() => provider.stop());
   // Rotation as Auth.js orders it: AUTH_SECRET_1 is newer than AUTH_SECRET.
-  relay = await startRelay({
+  const startTarget = process.env.AUTHRELAY_E2E_TARGET === "worker" ? startWorker : startRelay;
+  relay = await startTarget({
     secrets: { AUTH_SECRET: OLD_SECRET, AUTH_SECRET_1: NEW_SECRET },
     allowedOrigins: "http://127.0.0.2:*",
   });

@@ -138,7 +138,11 @@ struct Both {
 
 impl Both {
     async fn start() -> Self {
-        let config = Config::from_vars(env()).expect("the test configuration is valid");
+        Self::start_with(env()).await
+    }
+
+    async fn start_with(env: HashMap<String, String>) -> Self {
+        let config = Config::from_vars(env).expect("the test configuration is valid");
         let app = Application::build(config.clone()).expect("the relay binds port 0");
         let port = app.port();
         tokio::spawn(app.run_until_stopped());
@@ -636,4 +640,89 @@ async fn a_body_announced_over_the_limit_is_refused_unread_alike() {
     let framing = "Content-Length: 1000000\r\n\r\n";
     let status = same_refusal_for_body(&both, announced, never, framing, "body_too_large").await;
     assert_eq!(status, 413);
+}
+
+/// The shared request table (`tests/fixtures/adapter-requests.json`, which the Cloudflare
+/// Worker's parity test sends too), answered alike by the adapter and the service.
+#[tokio::test]
+async fn the_shared_request_table_is_answered_alike() {
+    let text = include_str!("../../../tests/fixtures/adapter-requests.json");
+    let table: serde_json::Value = serde_json::from_str(text).unwrap();
+    let strings = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let secrets: HashMap<String, String> = strings(&table["secrets"]).into_iter().collect();
+    let mut vars: HashMap<String, String> = strings(&table["vars"]).into_iter().collect();
+    vars.extend(secrets.clone());
+    // Metrics on a port of their own, as a function has none that is private.
+    for (k, v) in [("HOST", "127.0.0.1"), ("PORT", "0"), ("METRICS_PORT", "0")] {
+        vars.insert(k.to_owned(), v.to_owned());
+    }
+    let both = Both::start_with(vars).await;
+    let mut states = HashMap::new();
+    for (name, spec) in table["states"].as_object().unwrap() {
+        let secret = match spec["secret"].as_str() {
+            Some(var) => secrets[var].clone(),
+            None => "someone-elses-secret-0123456789abcdef".to_owned(),
+        };
+        let target = spec["target"].as_str().unwrap();
+        let state = match spec["format"].as_str().unwrap() {
+            "native" => {
+                let key = NativeKey::derive(&Secret::new(&secret).unwrap());
+                native::sign(&key, &Target::parse(target).unwrap(), now(), 600, [7; 16]).unwrap()
+            }
+            _ => {
+                let key = AuthJsKey::derive(&Secret::new(&secret).unwrap());
+                authjs::encrypt(&key, &authjs::new_claims(target, now(), 900))
+            }
+        };
+        states.insert(format!("{{{name}}}"), enc(&state));
+    }
+    let fill = |text: &str| -> String {
+        let mut out = text.to_owned();
+        if let Some(start) = out.find("{pad:") {
+            let end = start + out[start..].find('}').unwrap();
+            let n: usize = out[start + 5..end].parse().unwrap();
+            out.replace_range(start..=end, &"a".repeat(n));
+        }
+        for (placeholder, state) in &states {
+            out = out.replace(placeholder, state);
+        }
+        out
+    };
+    let mut count = 0;
+    for case in table["requests"].as_array().unwrap() {
+        let headers: Vec<(String, String)> = strings(&case["headers"]);
+        let req = Req {
+            method: case["method"].as_str().unwrap_or("GET"),
+            target: fill(case["target"].as_str().unwrap()),
+            headers: headers.iter().map(|(k, v)| (k.as_str(), fill(v))).collect(),
+            body: fill(case["body"].as_str().unwrap_or("")),
+        };
+        let seen = both.same(req).await;
+        assert_eq!(
+            u64::from(seen.status),
+            case["status"].as_u64().unwrap(),
+            "{}",
+            case["name"]
+        );
+        count += 1;
+    }
+    let matrix = &table["matrix"];
+    for path in matrix["paths"].as_array().unwrap() {
+        for method in matrix["methods"].as_array().unwrap() {
+            for accept in matrix["accepts"].as_array().unwrap() {
+                let mut req = Req::get(fill(path.as_str().unwrap()))
+                    .header("accept", accept.as_str().unwrap());
+                req.method = method.as_str().unwrap();
+                both.same(req).await;
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 100, "{count} requests");
 }

@@ -85,10 +85,14 @@ export async function startRelay({
   return makeRelay(proc, { origin, port, baseUrl: `${origin}${basePath}` });
 }
 
-function makeRelay(proc, { origin, port, baseUrl }) {
+/**
+ * The handle startRelay returns, for a relay running as `proc`; `logs(proc)` gives the
+ * lines the relay itself logged (the binary: its standard error).
+ */
+export function makeRelay(proc, { origin, port, baseUrl, logs = (p) => p.stderr }) {
   const logLines = () => {
     const parsed = [];
-    for (const line of proc.stderr) {
+    for (const line of logs(proc)) {
       try {
         parsed.push(JSON.parse(line));
       } catch {
@@ -105,7 +109,7 @@ function makeRelay(proc, { origin, port, baseUrl }) {
     baseUrl,
     callbackUrl: (provider) => `${baseUrl}/callback/${provider}`,
     /** Everything the relay logged (standard error), as one string. */
-    logText: () => proc.stderr.join("\n"),
+    logText: () => logs(proc).join("\n"),
     logLines,
     events,
     /** Waits for the callback event number `index` (0-based) and returns it. */
