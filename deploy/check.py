@@ -306,10 +306,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def smoke(binary: str) -> None:
-    """The image's binary serves: healthcheck, a bounce, /metrics on METRICS_PORT only."""
+def smoke(binary: str, runner: list[str] | None = None) -> None:
+    """The binary serves: --version, healthcheck, /readyz, a bounce, /metrics on METRICS_PORT
+    only. `runner` prefixes every command: ["qemu-aarch64"] runs an aarch64 binary here."""
+    cmd = [*(runner or []), binary]
+    what = f"binary ({' '.join(runner)})" if runner else "binary"
+    r = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60)
+    check(f"{what}: `authrelay --version` prints its version",
+          r.returncode == 0 and re.fullmatch(r"authrelay \d+\.\d+\.\d+\S*\n", r.stdout) is not None,
+          repr(r.stdout + r.stderr))
     port, mport = free_port(), free_port()
-    secret = subprocess.run([binary, "secret"], capture_output=True, text=True).stdout.strip()
+    secret = subprocess.run([*cmd, "secret"], capture_output=True, text=True, timeout=60).stdout.strip()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH")}
     env.update({
         "AUTH_SECRET": secret,
@@ -317,20 +324,21 @@ def smoke(binary: str) -> None:
         "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS": "https://*.preview.example.test",
         "HOST": "127.0.0.1", "PORT": str(port), "METRICS_PORT": str(mport), "LOG_FORMAT": "json",
     })
-    proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*cmd, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         healthy = False
-        deadline = time.monotonic() + 10
+        # Bounded: 30 s, for a start under emulation; at most one healthcheck at a time.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
-            if subprocess.run([binary, "healthcheck"], env=env, capture_output=True).returncode == 0:
+            if subprocess.run([*cmd, "healthcheck"], env=env, capture_output=True, timeout=30).returncode == 0:
                 healthy = True
                 break
             time.sleep(0.1)
-        if not check("binary: `authrelay healthcheck` passes against `authrelay serve`", healthy):
+        if not check(f"{what}: `authrelay healthcheck` passes against `authrelay serve`", healthy):
             return
         target = "https://pr-1.preview.example.test/api/auth/callback/github"
-        state = subprocess.run([binary, "sign", "--target", target, "--provider", "github"],
-                               env=env, capture_output=True, text=True).stdout.strip()
+        state = subprocess.run([*cmd, "sign", "--target", target, "--provider", "github"],
+                               env=env, capture_output=True, text=True, timeout=60).stdout.strip()
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *a, **k):
@@ -342,15 +350,17 @@ def smoke(binary: str) -> None:
                 return r.status, r.headers, r.read().decode()
             except urllib.error.HTTPError as e:
                 return e.code, e.headers, e.read().decode()
+        status, _, body = get(f"http://127.0.0.1:{port}/readyz")
+        check(f"{what}: /readyz answers 200 ready", status == 200 and '"ready"' in body, f"{status} {body}")
         status, headers, _ = get(f"http://127.0.0.1:{port}/api/auth/callback/github?code=c&state={state}")
-        check("binary: a signed callback bounces (302 to the preview)",
+        check(f"{what}: a signed callback bounces (302 to the preview)",
               status == 302 and (headers.get("Location") or "").startswith(target + "?"),
               f"{status} {dict(headers)}")
         status, _, body = get(f"http://127.0.0.1:{mport}/metrics")
-        check("binary: /metrics answers on METRICS_PORT",
+        check(f"{what}: /metrics answers on METRICS_PORT",
               status == 200 and "authrelay_bounces_total" in body and "authrelay_build_info" in body, str(status))
         status, _, _ = get(f"http://127.0.0.1:{port}/metrics")
-        check("binary: /metrics is not on the public port when METRICS_PORT is set", status == 404, str(status))
+        check(f"{what}: /metrics is not on the public port when METRICS_PORT is set", status == 404, str(status))
     finally:
         proc.terminate()
         try:
@@ -360,14 +370,22 @@ def smoke(binary: str) -> None:
             proc.wait()
     log = proc.stderr.read().decode() if proc.stderr else ""
     lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
-    check("binary: LOG_FORMAT=json writes one JSON object per line", bool(lines) and all(isinstance(l, dict) for l in lines))
+    check(f"{what}: LOG_FORMAT=json writes one JSON object per line", bool(lines) and all(isinstance(l, dict) for l in lines))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", help="the static authrelay binary to smoke-test")
     ap.add_argument("--kubernetes-validate", help="the kubernetes-validate executable")
+    ap.add_argument("--smoke-only", action="store_true",
+                    help="only smoke-test --binary (a release binary), no deployment files")
+    ap.add_argument("--runner", default="",
+                    help="a command that runs --binary, e.g. qemu-aarch64 for the aarch64 binary")
     args = ap.parse_args()
+    if args.smoke_only:
+        smoke(args.binary, shlex.split(args.runner))
+        print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
     check_dockerfile()
     check_fly(args.binary)
     check_vercel()
