@@ -29,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "kubernetes"
+CHART = DEPLOY / "helm" / "authrelay"
 VERCEL = DEPLOY / "vercel"
 
 # The build every image and CI run make; the Dockerfile must contain it word for word.
@@ -298,6 +299,61 @@ def check_kubernetes(binary: str | None, validator: str | None) -> None:
     relay_check(binary, cm, "configmap")
 
 
+# --- Helm chart -------------------------------------------------------------------------
+# No helm runs on the development machines (no package ships it, and it cannot be built
+# here): these checks read the chart, and CI's `chart` job on GitHub (.github/workflows/
+# ci.yml) runs the real `helm lint` and `helm template`, validating what it renders.
+
+def check_helm() -> None:
+    import jsonschema
+
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    check("helm: Chart.yaml is apiVersion v2 with a version",
+          chart.get("apiVersion") == "v2" and bool(chart.get("version")))
+    check("helm: appVersion is the crate's version",
+          chart.get("appVersion") == cargo["workspace"]["package"]["version"],
+          f"{chart.get('appVersion')} vs {cargo['workspace']['package']['version']}")
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    for name in ("values.yaml", "ci/full-values.yaml"):
+        values = yaml.safe_load((CHART / name).read_text())
+        errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
+        check(f"helm: {name} is valid against values.schema.json", not errors, "; ".join(errors))
+    bad = {"config": {"authUrl": "x", "stateMaxAge": 5}, "secret": {"authSecret": "short"}, "nope": 1}
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(bad))
+    check("helm: values.schema.json refuses a short secret, a bad max age and an unknown key",
+          len(errors) >= 3, str([e.message for e in errors]))
+
+    def has(path: list[str]) -> bool:
+        node = defaults
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        return True
+    used = set()
+    for tpl in (CHART / "templates").iterdir():
+        used |= set(re.findall(r"\.Values((?:\.[A-Za-z0-9_]+)+)", tpl.read_text()))
+    missing = sorted(u for u in used if not has(u.strip(".").split(".")))
+    check("helm: every .Values path the templates use has a default in values.yaml", not missing, str(missing))
+    text = "".join(t.read_text() for t in (CHART / "templates").iterdir())
+    for var in ("AUTH_URL", "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "AUTH_TRUST_HOST", "AUTH_STATE_MAX_AGE",
+                "HOST", "PORT", "METRICS_PORT", "LOG_FORMAT", "RUST_LOG", "AUTHRELAY_CONFIG",
+                "AUTH_SECRET", "AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"):
+        check(f"helm: sets {var}, a variable of docs/configuration.md",
+              re.search(rf"\b{var}:", text) is not None and f"`{var}`" in (ROOT / "docs" / "configuration.md").read_text())
+    check("helm: the pod template carries the config checksum (a change rolls the pods)",
+          "checksum/config" in (CHART / "templates" / "deployment.yaml").read_text())
+    probes = (defaults["livenessProbe"]["httpGet"]["path"], defaults["readinessProbe"]["httpGet"]["path"])
+    check("helm: probes GET /healthz and /readyz", probes == ("/healthz", "/readyz"), str(probes))
+    sc = defaults["securityContext"]
+    check("helm: non-root 65532, read-only root, no capabilities, no escalation",
+          sc.get("runAsUser") == UID and sc.get("runAsNonRoot") is True
+          and sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False
+          and sc.get("capabilities", {}).get("drop") == ["ALL"])
+
+
 # --- the built binary -------------------------------------------------------------------
 
 def free_port() -> int:
@@ -390,6 +446,7 @@ def main() -> int:
     check_fly(args.binary)
     check_vercel()
     check_kubernetes(args.binary, args.kubernetes_validate)
+    check_helm()
     if args.binary:
         smoke(args.binary)
     print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
