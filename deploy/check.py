@@ -204,8 +204,30 @@ def check_vercel() -> None:
           all(d.split("?")[0] == function for d in by_source.values()), str(by_source))
     for pattern in vj.get("functions", {}):
         check(f"vercel.json: functions entry {pattern} is a file", (VERCEL / pattern).is_file())
-    check("vercel.json: no `builds` or `routes` (zero-config api/ function)",
+    check("deploy/vercel/vercel.json: no `builds` or `routes` (zero-config api/ function)",
           "builds" not in vj and "routes" not in vj)
+
+    # The repository root's vercel.json: importing the repository as it is deploys the
+    # same function. Vercel's Rust runtime runs `cargo build --bin <bin> --release` at the
+    # root without `-p`, which finds the bin only in a default member of the workspace.
+    root = json.loads((ROOT / "vercel.json").read_text())
+    entry = "deploy/vercel/" + bins[0]["path"] if bins else ""
+    builds = root.get("builds", [])
+    check("vercel.json (root): one build, @vercel/rust, of the crate's [[bin]] source",
+          len(builds) == 1 and builds[0].get("src") == entry and builds[0].get("use", "").startswith("@vercel/rust"),
+          str(builds))
+    members = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"].get("default-members", [])
+    check("Cargo.toml: deploy/vercel is a default member (the runtime's cargo build has no -p)",
+          "deploy/vercel" in members, str(members))
+    root_function = "/" + entry.removesuffix(".rs")
+    by_src = {r.get("src"): r.get("dest", "") for r in root.get("routes", [])}
+    for src, path in (("/api/auth/callback/([^/]+)", "/api/auth/callback/$1"),
+                      ("/healthz", "/healthz"), ("/readyz", "/readyz")):
+        dest = by_src.get(src)
+        ok = dest is not None and dest.split("?")[0] == root_function \
+            and f"__authrelay_path={path}" in dest.split("?", 1)[-1].split("&")
+        check(f"vercel.json (root): {src} routes to {root_function} carrying its path", ok, str(dest))
+    check("vercel.json (root): no `functions` (Vercel refuses it beside `builds`)", "functions" not in root)
 
 
 # --- Kubernetes -------------------------------------------------------------------------
@@ -354,6 +376,35 @@ def check_helm() -> None:
           and sc.get("capabilities", {}).get("drop") == ["ALL"])
 
 
+# --- the release image ------------------------------------------------------------------
+
+def check_release_dockerfile() -> None:
+    """deploy/release.Dockerfile: scripts/release's binaries, the runtime of deploy/Dockerfile."""
+    ins = dockerfile_instructions((DEPLOY / "release.Dockerfile").read_text())
+    source = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
+    froms = [a for i, a in ins if i == "FROM"]
+    check("release.Dockerfile: one stage, the runtime of deploy/Dockerfile",
+          froms == [[a for i, a in source if i == "FROM"][-1]], str(froms))
+    check("release.Dockerfile: ARG TARGETARCH, COPY dist/linux-${TARGETARCH}/authrelay to /authrelay",
+          ("ARG", "TARGETARCH") in ins
+          and any(i == "COPY" and a.split()[-2:] == ["dist/linux-${TARGETARCH}/authrelay", "/authrelay"] for i, a in ins))
+    release = (ROOT / "scripts" / "release").read_text()
+    check("release.Dockerfile: scripts/release writes dist/linux-<TARGETARCH>/authrelay",
+          '"$DIST/linux-$(platform "$target")/authrelay"' in release
+          and "echo amd64" in release and "echo arm64" in release)
+    def tail(instrs):
+        keep = ("ENV", "EXPOSE", "USER", "HEALTHCHECK", "ENTRYPOINT", "CMD")
+        return [(i, re.sub(r"\s+", " ", a).replace("nonroot", str(UID))) for i, a in instrs
+                if i in keep and not (i == "ENV" and "FROM" in a)][-7:]
+    ours = [(i, a.replace(f"{UID}:{UID}", str(UID))) for i, a in tail(ins)]
+    check("release.Dockerfile: ENV, EXPOSE, USER, HEALTHCHECK, ENTRYPOINT and CMD as deploy/Dockerfile",
+          ours == tail(source), f"{ours} vs {tail(source)}")
+    labels = " ".join(a for i, a in ins if i == "LABEL")
+    check("release.Dockerfile: OCI labels (title, licenses, version, revision, created)",
+          all(f"org.opencontainers.image.{k}=" in labels
+              for k in ("title", "licenses", "version", "revision", "created")))
+
+
 # --- the built binary -------------------------------------------------------------------
 
 def free_port() -> int:
@@ -443,6 +494,7 @@ def main() -> int:
         print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
         return 1 if failed else 0
     check_dockerfile()
+    check_release_dockerfile()
     check_fly(args.binary)
     check_vercel()
     check_kubernetes(args.binary, args.kubernetes_validate)
