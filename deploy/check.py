@@ -219,7 +219,8 @@ def check_vercel() -> None:
     members = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"].get("default-members", [])
     check("Cargo.toml: deploy/vercel is a default member (the runtime's cargo build has no -p)",
           "deploy/vercel" in members, str(members))
-    root_function = "/" + entry.removesuffix(".rs")
+    # A `builds` entry keeps the source's extension in the function's path.
+    root_function = "/" + entry
     by_src = {r.get("src"): r.get("dest", "") for r in root.get("routes", [])}
     for src, path in (("/api/auth/callback/([^/]+)", "/api/auth/callback/$1"),
                       ("/healthz", "/healthz"), ("/readyz", "/readyz")):
