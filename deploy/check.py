@@ -29,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "kubernetes"
+CHART = DEPLOY / "helm" / "authrelay"
 VERCEL = DEPLOY / "vercel"
 
 # The build every image and CI run make; the Dockerfile must contain it word for word.
@@ -203,8 +204,32 @@ def check_vercel() -> None:
           all(d.split("?")[0] == function for d in by_source.values()), str(by_source))
     for pattern in vj.get("functions", {}):
         check(f"vercel.json: functions entry {pattern} is a file", (VERCEL / pattern).is_file())
-    check("vercel.json: no `builds` or `routes` (zero-config api/ function)",
+    check("deploy/vercel/vercel.json: no `builds` or `routes` (zero-config api/ function)",
           "builds" not in vj and "routes" not in vj)
+
+    # The repository root's vercel.json: importing the repository as it is deploys the
+    # same function. Vercel's Rust runtime runs `cargo build --bin <bin> --release` at the
+    # root without `-p`, which finds the bin only in a default member of the workspace.
+    root = json.loads((ROOT / "vercel.json").read_text())
+    entry = "deploy/vercel/" + bins[0]["path"] if bins else ""
+    builds = root.get("builds", [])
+    check("vercel.json (root): one build, @vercel/rust, of the crate's [[bin]] source",
+          len(builds) == 1 and builds[0].get("src") == entry and builds[0].get("use", "").startswith("@vercel/rust"),
+          str(builds))
+    members = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"].get("default-members", [])
+    check("Cargo.toml: deploy/vercel is a default member (the runtime's cargo build has no -p)",
+          "deploy/vercel" in members, str(members))
+    # A `builds` entry keeps the source's extension in the function's path.
+    root_function = "/" + entry
+    by_src = {r.get("src"): r.get("dest", "") for r in root.get("routes", [])}
+    for src, path in (("/api/auth/callback/([^/]+)", "/api/auth/callback/$1"),
+                      ("/api/auth/authorize/([^/]+)", "/api/auth/authorize/$1"),
+                      ("/healthz", "/healthz"), ("/readyz", "/readyz")):
+        dest = by_src.get(src)
+        ok = dest is not None and dest.split("?")[0] == root_function \
+            and f"__authrelay_path={path}" in dest.split("?", 1)[-1].split("&")
+        check(f"vercel.json (root): {src} routes to {root_function} carrying its path", ok, str(dest))
+    check("vercel.json (root): no `functions` (Vercel refuses it beside `builds`)", "functions" not in root)
 
 
 # --- Kubernetes -------------------------------------------------------------------------
@@ -298,6 +323,90 @@ def check_kubernetes(binary: str | None, validator: str | None) -> None:
     relay_check(binary, cm, "configmap")
 
 
+# --- Helm chart -------------------------------------------------------------------------
+# No helm runs on the development machines (no package ships it, and it cannot be built
+# here): these checks read the chart, and CI's `chart` job on GitHub (.github/workflows/
+# ci.yml) runs the real `helm lint` and `helm template`, validating what it renders.
+
+def check_helm() -> None:
+    import jsonschema
+
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    check("helm: Chart.yaml is apiVersion v2 with a version",
+          chart.get("apiVersion") == "v2" and bool(chart.get("version")))
+    check("helm: appVersion is the crate's version",
+          chart.get("appVersion") == cargo["workspace"]["package"]["version"],
+          f"{chart.get('appVersion')} vs {cargo['workspace']['package']['version']}")
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    for name in ("values.yaml", "ci/full-values.yaml"):
+        values = yaml.safe_load((CHART / name).read_text())
+        errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)]
+        check(f"helm: {name} is valid against values.schema.json", not errors, "; ".join(errors))
+    bad = {"config": {"authUrl": "x", "stateMaxAge": 5}, "secret": {"authSecret": "short"}, "nope": 1}
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(bad))
+    check("helm: values.schema.json refuses a short secret, a bad max age and an unknown key",
+          len(errors) >= 3, str([e.message for e in errors]))
+
+    def has(path: list[str]) -> bool:
+        node = defaults
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        return True
+    used = set()
+    for tpl in (CHART / "templates").iterdir():
+        used |= set(re.findall(r"\.Values((?:\.[A-Za-z0-9_]+)+)", tpl.read_text()))
+    missing = sorted(u for u in used if not has(u.strip(".").split(".")))
+    check("helm: every .Values path the templates use has a default in values.yaml", not missing, str(missing))
+    text = "".join(t.read_text() for t in (CHART / "templates").iterdir())
+    for var in ("AUTH_URL", "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS", "AUTH_TRUST_HOST", "AUTH_STATE_MAX_AGE",
+                "HOST", "PORT", "METRICS_PORT", "LOG_FORMAT", "RUST_LOG", "AUTHRELAY_CONFIG",
+                "AUTH_SECRET", "AUTH_SECRET_1", "AUTH_SECRET_2", "AUTH_SECRET_3"):
+        check(f"helm: sets {var}, a variable of docs/configuration.md",
+              re.search(rf"\b{var}:", text) is not None and f"`{var}`" in (ROOT / "docs" / "configuration.md").read_text())
+    check("helm: the pod template carries the config checksum (a change rolls the pods)",
+          "checksum/config" in (CHART / "templates" / "deployment.yaml").read_text())
+    probes = (defaults["livenessProbe"]["httpGet"]["path"], defaults["readinessProbe"]["httpGet"]["path"])
+    check("helm: probes GET /healthz and /readyz", probes == ("/healthz", "/readyz"), str(probes))
+    sc = defaults["securityContext"]
+    check("helm: non-root 65532, read-only root, no capabilities, no escalation",
+          sc.get("runAsUser") == UID and sc.get("runAsNonRoot") is True
+          and sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False
+          and sc.get("capabilities", {}).get("drop") == ["ALL"])
+
+
+# --- the release image ------------------------------------------------------------------
+
+def check_release_dockerfile() -> None:
+    """deploy/release.Dockerfile: scripts/release's binaries, the runtime of deploy/Dockerfile."""
+    ins = dockerfile_instructions((DEPLOY / "release.Dockerfile").read_text())
+    source = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
+    froms = [a for i, a in ins if i == "FROM"]
+    check("release.Dockerfile: one stage, the runtime of deploy/Dockerfile",
+          froms == [[a for i, a in source if i == "FROM"][-1]], str(froms))
+    check("release.Dockerfile: ARG TARGETARCH, COPY dist/linux-${TARGETARCH}/authrelay to /authrelay",
+          ("ARG", "TARGETARCH") in ins
+          and any(i == "COPY" and a.split()[-2:] == ["dist/linux-${TARGETARCH}/authrelay", "/authrelay"] for i, a in ins))
+    release = (ROOT / "scripts" / "release").read_text()
+    check("release.Dockerfile: scripts/release writes dist/linux-<TARGETARCH>/authrelay",
+          '"$DIST/linux-$(platform "$target")/authrelay"' in release
+          and "echo amd64" in release and "echo arm64" in release)
+    def tail(instrs):
+        keep = ("ENV", "EXPOSE", "USER", "HEALTHCHECK", "ENTRYPOINT", "CMD")
+        return [(i, re.sub(r"\s+", " ", a).replace("nonroot", str(UID))) for i, a in instrs
+                if i in keep and not (i == "ENV" and "FROM" in a)][-7:]
+    ours = [(i, a.replace(f"{UID}:{UID}", str(UID))) for i, a in tail(ins)]
+    check("release.Dockerfile: ENV, EXPOSE, USER, HEALTHCHECK, ENTRYPOINT and CMD as deploy/Dockerfile",
+          ours == tail(source), f"{ours} vs {tail(source)}")
+    labels = " ".join(a for i, a in ins if i == "LABEL")
+    check("release.Dockerfile: OCI labels (title, licenses, version, revision, created)",
+          all(f"org.opencontainers.image.{k}=" in labels
+              for k in ("title", "licenses", "version", "revision", "created")))
+
+
 # --- the built binary -------------------------------------------------------------------
 
 def free_port() -> int:
@@ -306,10 +415,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def smoke(binary: str) -> None:
-    """The image's binary serves: healthcheck, a bounce, /metrics on METRICS_PORT only."""
+def smoke(binary: str, runner: list[str] | None = None) -> None:
+    """The binary serves: --version, healthcheck, /readyz, a bounce, /metrics on METRICS_PORT
+    only. `runner` prefixes every command: ["qemu-aarch64"] runs an aarch64 binary here."""
+    cmd = [*(runner or []), binary]
+    what = f"binary ({' '.join(runner)})" if runner else "binary"
+    r = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60)
+    check(f"{what}: `authrelay --version` prints its version",
+          r.returncode == 0 and re.fullmatch(r"authrelay \d+\.\d+\.\d+\S*\n", r.stdout) is not None,
+          repr(r.stdout + r.stderr))
     port, mport = free_port(), free_port()
-    secret = subprocess.run([binary, "secret"], capture_output=True, text=True).stdout.strip()
+    secret = subprocess.run([*cmd, "secret"], capture_output=True, text=True, timeout=60).stdout.strip()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH")}
     env.update({
         "AUTH_SECRET": secret,
@@ -317,20 +433,21 @@ def smoke(binary: str) -> None:
         "AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS": "https://*.preview.example.test",
         "HOST": "127.0.0.1", "PORT": str(port), "METRICS_PORT": str(mport), "LOG_FORMAT": "json",
     })
-    proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*cmd, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         healthy = False
-        deadline = time.monotonic() + 10
+        # Bounded: 30 s, for a start under emulation; at most one healthcheck at a time.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
-            if subprocess.run([binary, "healthcheck"], env=env, capture_output=True).returncode == 0:
+            if subprocess.run([*cmd, "healthcheck"], env=env, capture_output=True, timeout=30).returncode == 0:
                 healthy = True
                 break
             time.sleep(0.1)
-        if not check("binary: `authrelay healthcheck` passes against `authrelay serve`", healthy):
+        if not check(f"{what}: `authrelay healthcheck` passes against `authrelay serve`", healthy):
             return
         target = "https://pr-1.preview.example.test/api/auth/callback/github"
-        state = subprocess.run([binary, "sign", "--target", target, "--provider", "github"],
-                               env=env, capture_output=True, text=True).stdout.strip()
+        state = subprocess.run([*cmd, "sign", "--target", target, "--provider", "github"],
+                               env=env, capture_output=True, text=True, timeout=60).stdout.strip()
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *a, **k):
@@ -342,15 +459,17 @@ def smoke(binary: str) -> None:
                 return r.status, r.headers, r.read().decode()
             except urllib.error.HTTPError as e:
                 return e.code, e.headers, e.read().decode()
+        status, _, body = get(f"http://127.0.0.1:{port}/readyz")
+        check(f"{what}: /readyz answers 200 ready", status == 200 and '"ready"' in body, f"{status} {body}")
         status, headers, _ = get(f"http://127.0.0.1:{port}/api/auth/callback/github?code=c&state={state}")
-        check("binary: a signed callback bounces (302 to the preview)",
+        check(f"{what}: a signed callback bounces (302 to the preview)",
               status == 302 and (headers.get("Location") or "").startswith(target + "?"),
               f"{status} {dict(headers)}")
         status, _, body = get(f"http://127.0.0.1:{mport}/metrics")
-        check("binary: /metrics answers on METRICS_PORT",
+        check(f"{what}: /metrics answers on METRICS_PORT",
               status == 200 and "authrelay_bounces_total" in body and "authrelay_build_info" in body, str(status))
         status, _, _ = get(f"http://127.0.0.1:{port}/metrics")
-        check("binary: /metrics is not on the public port when METRICS_PORT is set", status == 404, str(status))
+        check(f"{what}: /metrics is not on the public port when METRICS_PORT is set", status == 404, str(status))
     finally:
         proc.terminate()
         try:
@@ -360,18 +479,28 @@ def smoke(binary: str) -> None:
             proc.wait()
     log = proc.stderr.read().decode() if proc.stderr else ""
     lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
-    check("binary: LOG_FORMAT=json writes one JSON object per line", bool(lines) and all(isinstance(l, dict) for l in lines))
+    check(f"{what}: LOG_FORMAT=json writes one JSON object per line", bool(lines) and all(isinstance(l, dict) for l in lines))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", help="the static authrelay binary to smoke-test")
     ap.add_argument("--kubernetes-validate", help="the kubernetes-validate executable")
+    ap.add_argument("--smoke-only", action="store_true",
+                    help="only smoke-test --binary (a release binary), no deployment files")
+    ap.add_argument("--runner", default="",
+                    help="a command that runs --binary, e.g. qemu-aarch64 for the aarch64 binary")
     args = ap.parse_args()
+    if args.smoke_only:
+        smoke(args.binary, shlex.split(args.runner))
+        print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
     check_dockerfile()
+    check_release_dockerfile()
     check_fly(args.binary)
     check_vercel()
     check_kubernetes(args.binary, args.kubernetes_validate)
+    check_helm()
     if args.binary:
         smoke(args.binary)
     print(f"check-deploy: {len(passed)} passed, {len(failed)} failed")
