@@ -369,6 +369,8 @@ def check_helm() -> None:
               re.search(rf"\b{var}:", text) is not None and f"`{var}`" in (ROOT / "docs" / "configuration.md").read_text())
     check("helm: the pod template carries the config checksum (a change rolls the pods)",
           "checksum/config" in (CHART / "templates" / "deployment.yaml").read_text())
+    check("helm: the PodDisruptionBudget renders only for more than one pod (one pod never blocks a drain)",
+          "gt (int $pods) 1" in (CHART / "templates" / "pdb.yaml").read_text())
     probes = (defaults["livenessProbe"]["httpGet"]["path"], defaults["readinessProbe"]["httpGet"]["path"])
     check("helm: probes GET /healthz and /readyz", probes == ("/healthz", "/readyz"), str(probes))
     sc = defaults["securityContext"]
