@@ -88,13 +88,22 @@ fn load(vars: &HashMap<String, String>) -> Result<Apps, ConfigError> {
     }
 }
 
-/// The Worker's text bindings (`[vars]` and secrets), by name.
+/// The Worker's text bindings (`[vars]` and secrets), by name. A `[vars]` number or
+/// boolean (`AUTH_STATE_MAX_AGE = 600`, `AUTH_TRUST_HOST = true` in wrangler.toml) is
+/// taken as its text, as the environment would carry it, so that it is checked like any
+/// other value instead of silently falling back to the default. Other bindings (KV,
+/// objects) are not configuration and are left out.
 fn bindings(env: &Env) -> HashMap<String, String> {
     Object::entries(env.unchecked_ref::<Object>())
         .iter()
         .filter_map(|entry| {
             let pair: Array = entry.unchecked_into();
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            let value = pair.get(1);
+            let text = value
+                .as_string()
+                .or_else(|| value.as_bool().map(|b| b.to_string()))
+                .or_else(|| value.as_f64().map(|n| n.to_string()))?;
+            Some((pair.get(0).as_string()?, text))
         })
         .collect()
 }

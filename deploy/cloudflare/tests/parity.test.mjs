@@ -243,6 +243,8 @@ async function binaryRefusal(env) {
 describeNeeding([needRelay, needWorker], "a Worker with a bad configuration", () => {
   for (const [what, vars, secrets, secretValue] of [
     ["a short AUTH_SECRET", { AUTH_URL: "https://auth.example.test/api/auth", AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS: "https://*.example.com" }, { AUTH_SECRET: "too-short-1" }, "too-short-1"],
+    // A [vars] number is checked as the binary checks the variable, not dropped.
+    ["a [vars] number out of range", { AUTH_URL: "https://auth.example.test/api/auth", AUTH_REDIRECT_PROXY_ALLOWED_ORIGINS: "https://*.example.com", AUTH_STATE_MAX_AGE: 5 }, { AUTH_SECRET: "valid-secret-0123456789abcdefghijklmnop" }, "valid-secret-0123456789"],
     ["a broken apps TOML", { AUTH_URL: "https://auth.example.test", AUTHRELAY_CONFIG_TOML: "[[apps]]\nname = \"web\"\nbase_path = 7\n" }, { WEB_SECRET: "web-app-secret-0123456789abcdefghijkl" }, "web-app-secret"],
   ]) {
     test(`${what}: 503 for callbacks and /readyz, /healthz alive, one clear log line`, { timeout: 60_000 }, async () => {
