@@ -151,11 +151,16 @@ pub fn method_not_allowed(json: bool, allow: &'static str) -> Answer {
 }
 
 /// The answer of a deployment whose configuration is invalid: 503, not a 4xx, since no
-/// request could have done better. It says nothing of the configuration.
-pub fn configuration_error() -> Answer {
-    plain(
-        503,
-        "application/json",
-        serde_json::json!({ "error": "configuration_error" }).to_string(),
-    )
+/// request could have done better; JSON when asked for, else the HTML page. It says
+/// nothing of the configuration.
+pub fn configuration_error(json: bool) -> Answer {
+    if json {
+        plain(
+            503,
+            "application/json",
+            serde_json::json!({ "error": "configuration_error" }).to_string(),
+        )
+    } else {
+        html(503, page::configuration_error())
+    }
 }

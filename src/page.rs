@@ -1,6 +1,7 @@
-//! The two pages the relay ever shows: the form that re-posts a `form_post` callback, and
-//! the refusal page. Both are self-contained (no external resources) and run under a CSP
-//! that allows only their own inline script or style, by hash.
+//! The pages the relay shows: the form that re-posts a `form_post` callback, the refusal
+//! page, and the page of a deployment whose configuration is invalid. Each is
+//! self-contained (no external resources) and runs under a CSP that allows only its own
+//! inline script or style, by hash.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -108,16 +109,49 @@ pub fn refusal_with_advice(
         }
         _ => String::new(),
     };
+    stopped(
+        "Sign-in stopped",
+        refusal.message(),
+        &advice_line,
+        refusal.code(),
+        &app_line,
+        "Go back to the app and start the sign-in again. If this keeps happening, give the reason above to the app's operators.",
+    )
+}
+
+/// The page of a deployment whose configuration is invalid (a Worker or a Vercel
+/// function has no start-up to stop at): fixed text, nothing of the configuration.
+pub fn configuration_error() -> Page {
+    stopped(
+        "Sign-in unavailable",
+        "This relay cannot take sign-ins: its configuration is invalid.",
+        "",
+        "configuration_error",
+        "",
+        "Its operators' log names the problem. Try again once they have fixed it.",
+    )
+}
+
+/// The layout of the pages that stop a sign-in: a heading, one sentence, optional advice,
+/// the reason code, an optional app line and what to do next. `message` is escaped here;
+/// the other arguments are fixed text or already escaped.
+fn stopped(
+    title: &str,
+    message: &str,
+    advice_line: &str,
+    code: &str,
+    app_line: &str,
+    next: &str,
+) -> Page {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"viewport\" content=\"width=device-width\">\
-<title>Sign-in stopped</title><style>{STYLE}</style></head><body>\
-<h1>Sign-in stopped</h1><p>{message}</p>{advice_line}\
+<title>{title}</title><style>{STYLE}</style></head><body>\
+<h1>{title}</h1><p>{message}</p>{advice_line}\
 <p>Reason: <code id=\"reason\">{code}</code></p>{app_line}\
-<p>Go back to the app and start the sign-in again. If this keeps happening, give the reason above to the app's operators.</p>\
+<p>{next}</p>\
 </body></html>",
-        message = escape_html(refusal.message()),
-        code = refusal.code(),
+        message = escape_html(message),
     );
     let csp = format!(
         "default-src 'none'; style-src {}; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",

@@ -11,9 +11,9 @@
 //! `authrelay::config`, from the Worker's bindings (`[vars]` and secrets) instead of the
 //! process environment, once per isolate. Several apps come from [`CONFIG_TOML_VAR`],
 //! the text of a config file. A Worker has no start-up to fail, so an invalid
-//! configuration is logged in one line and every request answers 503
-//! `{"error":"configuration_error"}`, except `/healthz`, which still answers: the isolate
-//! is alive, it is not ready.
+//! configuration is logged in one line and every request answers 503 `configuration_error`
+//! (the page, or `{"error":"configuration_error"}` for `Accept: application/json`), except
+//! `/healthz`, which still answers: the isolate is alive, it is not ready.
 //!
 //! The clock is the Worker's (`Date.now()`, through `web-time` in the library), randomness
 //! is Web Crypto's (getrandom's `wasm_js` backend).
@@ -195,7 +195,12 @@ pub async fn handle(relay: &Relay, mut req: Request) -> Response {
         Err(_) if url.path() == "/healthz" && matches!(method, Method::Get | Method::Head) => {
             return to_response(answer::healthz())
         }
-        Err(_) => return to_response(answer::configuration_error()),
+        Err(_) => {
+            let accept = req.headers().get("accept").ok().flatten();
+            return to_response(answer::configuration_error(answer::wants_json(
+                accept.as_deref(),
+            )));
+        }
     };
     let header = |name| req.headers().get(name).ok().flatten();
     let (host, forwarded_host, accept, content_type, content_length) = (

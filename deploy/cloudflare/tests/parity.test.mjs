@@ -251,11 +251,17 @@ describeNeeding([needRelay, needWorker], "a Worker with a bad configuration", ()
       const worker = await startWorker({ secrets, vars });
       try {
         for (const [target, status] of [["/api/auth/callback/github?code=c&state=x", 503], ["/readyz", 503], ["/healthz", 200]]) {
-          const answer = await send(worker.origin, { target });
+          const answer = await send(worker.origin, { target, headers: { accept: "application/json" } });
           assert.equal(answer.status, status, target);
           if (status === 503) {
             assert.equal(answer.body, '{"error":"configuration_error"}', "no detail of the configuration in the answer");
             assert.equal(answer.headers["cache-control"], "no-store");
+            // A browser gets the page: the reason code and fixed text, nothing of the configuration.
+            const page = await send(worker.origin, { target, headers: { accept: "text/html" } });
+            assert.equal(page.status, 503, target);
+            assert.equal(page.headers["content-type"], "text/html; charset=utf-8");
+            assert.match(page.body, /<code id="reason">configuration_error<\/code>/);
+            assert.ok(!page.body.includes(secretValue) && !page.body.includes("AUTH_"), page.body);
           }
         }
         const errorLines = () => worker.logLines().filter((l) => l.unparsed?.startsWith("authrelay: configuration error"));

@@ -140,7 +140,10 @@ where
 {
     let relay = match &relay.relay {
         Ok(relay) => relay,
-        Err(_) => return to_response(answer::configuration_error()),
+        Err(_) => {
+            let accept = req.headers().get("accept").and_then(|v| v.to_str().ok());
+            return to_response(answer::configuration_error(answer::wants_json(accept)));
+        }
     };
     let (parts, body) = req.into_parts();
     let (carried, query) = split_query(parts.uri.query().unwrap_or(""));

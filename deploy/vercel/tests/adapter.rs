@@ -467,13 +467,29 @@ async fn a_misconfigured_deployment_answers_503_configuration_error() {
         "/healthz",
         "/readyz",
     ] {
-        let seen = both
-            .adapter_with(&relay, &Req::get(target.to_owned()))
-            .await;
+        let json = Req::get(target.to_owned()).header("accept", "application/json");
+        let seen = both.adapter_with(&relay, &json).await;
         assert_eq!(seen.status, 503, "{target}");
         assert_eq!(seen.body, r#"{"error":"configuration_error"}"#);
         assert_eq!(header(&seen, "content-type"), Some("application/json"));
         assert_eq!(header(&seen, "cache-control"), Some("no-store"));
+
+        let html = Req::get(target.to_owned()).header("accept", "text/html");
+        let seen = both.adapter_with(&relay, &html).await;
+        assert_eq!(seen.status, 503, "{target}");
+        assert_eq!(
+            header(&seen, "content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(
+            seen.body
+                .contains(r#"<code id="reason">configuration_error</code>"#),
+            "{}",
+            seen.body
+        );
+        assert!(!seen.body.contains("AUTH_SECRET") && !seen.body.contains("too-short"));
+        assert!(header(&seen, "content-security-policy")
+            .is_some_and(|c| c.contains("default-src 'none'")));
     }
 }
 
