@@ -398,9 +398,10 @@ def check_release_dockerfile() -> None:
           and "echo amd64" in release and "echo arm64" in release)
     def tail(instrs):
         keep = ("ENV", "EXPOSE", "USER", "HEALTHCHECK", "ENTRYPOINT", "CMD")
-        return [(i, re.sub(r"\s+", " ", a).replace("nonroot", str(UID))) for i, a in instrs
-                if i in keep and not (i == "ENV" and "FROM" in a)][-7:]
-    ours = [(i, a.replace(f"{UID}:{UID}", str(UID))) for i, a in tail(ins)]
+        def norm(a):
+            return re.sub(r"\s+", " ", a).replace("nonroot", str(UID)).replace(f"{UID}:{UID}", str(UID))
+        return [(i, norm(a)) for i, a in instrs if i in keep and not (i == "ENV" and "FROM" in a)][-7:]
+    ours = tail(ins)
     check("release.Dockerfile: ENV, EXPOSE, USER, HEALTHCHECK, ENTRYPOINT and CMD as deploy/Dockerfile",
           ours == tail(source), f"{ours} vs {tail(source)}")
     labels = " ".join(a for i, a in ins if i == "LABEL")
