@@ -5,9 +5,11 @@
 //! The library is configured with the relay's authorize URL as its authorization
 //! endpoint, the relay's callback as its `redirect_uri`, and a `return_to` parameter
 //! (in the configured URL's own query) naming the preview's callback. The checks, in
-//! order: the provider id; the app offers the route for it; the parameters decode;
-//! `redirect_uri` is exactly the relay's callback for the provider; `client_id` is one
-//! the app lists; the library's `state` is there, once, and fits an envelope; the return
+//! order: the provider id; the app offers the route for it; the parameters decode, and
+//! their names are plain and read the same to every parser; `redirect_uri` is exactly
+//! the relay's callback for the provider; `client_id` is one the app lists;
+//! `response_type` is `code`, once; the library's `state` is there, once, and fits an
+//! envelope; the return
 //! target is there, is a valid URL, is not the relay, is on the allowlist, and its path
 //! matches the provider's callback-path pattern. Then the library's `state` is sealed
 //! into an envelope with the target, the provider and an expiry, and every parameter but
@@ -15,13 +17,13 @@
 
 use authrelay_client::envelope::{self, MAX_INNER_STATE_LEN};
 use authrelay_client::keyring::StateFormat;
-use authrelay_client::target::{is_valid_provider_id, Target};
+use authrelay_client::target::{is_plain_param_name, is_valid_provider_id, Target};
 use url::Url;
 
 use super::decide::target_lock;
 use super::params::{parse_params, segments, Param};
 use super::{Decision, Outcome, Refusal};
-use crate::config::{Config, RETURN_PARAM};
+use crate::config::{Config, GUARDED_PARAMS, RETURN_PARAM};
 
 /// An authorize request, reduced to what the decision needs.
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +76,9 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         Ok(p) => p,
         Err(r) => return Outcome::refused(r),
     };
+    if let Err(detail) = check_names(req.query) {
+        return refused(Refusal::ParamsMalformed, detail);
+    }
     match one(&params, "redirect_uri") {
         Ok(Some(uri)) if uri == config.callback_url(req.provider) => {}
         Ok(Some(_)) => return refused(Refusal::RedirectUriMismatch, "redirect_uri_other"),
@@ -85,6 +90,12 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         Ok(Some(_)) => return refused(Refusal::ClientIdUnknown, "client_id_other"),
         Ok(None) => return refused(Refusal::ClientIdUnknown, "client_id_missing"),
         Err(()) => return refused(Refusal::ClientIdUnknown, "client_id_duplicated"),
+    }
+    match one(&params, "response_type") {
+        Ok(Some("code")) => {}
+        Ok(Some(_)) => return refused(Refusal::ResponseTypeUnsupported, "response_type_other"),
+        Ok(None) => return refused(Refusal::ResponseTypeUnsupported, "response_type_missing"),
+        Err(()) => return refused(Refusal::ResponseTypeUnsupported, "response_type_duplicated"),
     }
     let inner = match one(&params, "state") {
         Ok(Some(s)) if s.len() > MAX_INNER_STATE_LEN => {
@@ -140,6 +151,30 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         &sealed,
     ));
     outcome
+}
+
+/// Whether the query's parameter names read the same to every parser, as the relay
+/// forwards them to a provider whose parser it does not know: no `;` (a separator to some
+/// servers), every name plain ([`is_plain_param_name`], the rule of a target's own
+/// query), and none that a case-insensitive parser takes for a parameter the relay checks
+/// ([`GUARDED_PARAMS`]) unless it is that parameter exactly. The `Err` is the detail code.
+fn check_names(query: &str) -> Result<(), &'static str> {
+    if query.contains(';') {
+        return Err("query_semicolon");
+    }
+    for segment in segments(query.as_bytes()) {
+        let name = segment.split(|&b| b == b'=').next().unwrap_or_default();
+        if !is_plain_param_name(name) {
+            return Err("param_name_not_plain");
+        }
+        if GUARDED_PARAMS
+            .iter()
+            .any(|g| g.as_bytes().eq_ignore_ascii_case(name) && g.as_bytes() != name)
+        {
+            return Err("param_name_ambiguous");
+        }
+    }
+    Ok(())
 }
 
 /// The `Location` of the redirect to the provider: the configured endpoint (its own
@@ -425,6 +460,83 @@ mod tests {
             Some("http://localhost:3000/auth/github/callback"),
         );
         assert_eq!(loopback.hint, Some(Hint::LoopbackTarget));
+    }
+
+    #[test]
+    fn only_response_type_code_once_goes_to_the_provider() {
+        let with = |extra: &str, drop: bool| {
+            let mut pairs = good();
+            if drop {
+                pairs.retain(|(k, _)| *k != "response_type");
+            }
+            ask(&format!("{}{extra}", query(&pairs)))
+        };
+        for (o, detail) in [
+            (with("", true), "response_type_missing"),
+            (with("&response_type=token", true), "response_type_other"),
+            (with("&response_type=id_token", true), "response_type_other"),
+            (
+                with("&response_type=code+id_token", true),
+                "response_type_other",
+            ),
+            (with("&response_type=CODE", true), "response_type_other"),
+            (with("&response_type=", true), "response_type_other"),
+            (
+                with("&response_type=code", false),
+                "response_type_duplicated",
+            ),
+            (
+                with("&response_type=token", false),
+                "response_type_duplicated",
+            ),
+        ] {
+            assert_eq!(refusal(&o), Some(Refusal::ResponseTypeUnsupported), "{o:?}");
+            assert_eq!(o.detail, Some(detail));
+        }
+    }
+
+    #[test]
+    fn a_name_another_parser_could_read_as_a_checked_parameter_is_refused() {
+        // Each would reach the provider beside the checked parameter, to be read as
+        // `state`, `redirect_uri`, … by a parser that decodes names, cuts at NUL or `;`,
+        // folds case or reads `.` or `[` as `_` (PHP).
+        for (extra, detail) in [
+            ("%73tate=forged", "param_name_not_plain"),
+            ("state%00=forged", "param_name_not_plain"),
+            ("state+=forged", "param_name_not_plain"),
+            ("state[]=forged", "param_name_not_plain"),
+            (
+                "redirect%5Furi=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_not_plain",
+            ),
+            ("=forged", "param_name_not_plain"),
+            ("scope=x;state=forged", "query_semicolon"),
+            ("STATE=forged", "param_name_ambiguous"),
+            (
+                "Redirect_URI=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_ambiguous",
+            ),
+            (
+                "redirect.uri=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_not_plain",
+            ),
+            ("Response_Type=token", "param_name_ambiguous"),
+            (
+                "RETURN_TO=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_ambiguous",
+            ),
+        ] {
+            let o = ask(&format!("{}&{extra}", query(&good())));
+            assert_eq!(refusal(&o), Some(Refusal::ParamsMalformed), "{extra}");
+            assert_eq!(o.detail, Some(detail), "{extra}");
+        }
+        // Names of other parameters are forwarded in any case, and a `;` or `+` in an
+        // escaped value is no separator.
+        let q = format!(
+            "{}&Login_Hint=a%3Bb+c&ui_locales=de-CH&max-age=1",
+            query(&good())
+        );
+        assert!(matches!(ask(&q).decision, Decision::Redirect(_)), "{q}");
     }
 
     #[test]
