@@ -25,8 +25,9 @@ use super::params::{parse_params, segments, Param};
 use super::{Decision, Outcome, Refusal};
 use crate::config::{Config, GUARDED_PARAMS, RETURN_PARAM};
 
-/// An authorize request, reduced to what the decision needs.
-#[derive(Debug, Clone, Copy)]
+/// An authorize request, reduced to what the decision needs. Its `Debug` gives the
+/// query's length only: the query carries the library's `state`.
+#[derive(Clone, Copy)]
 pub struct AuthorizeRequest<'a> {
     /// The `{provider}` path segment, as received.
     pub provider: &'a str,
@@ -35,6 +36,16 @@ pub struct AuthorizeRequest<'a> {
     /// The `host[:port]` the request was addressed to, as far as the relay may believe
     /// it: a return target there is the relay itself.
     pub request_host: Option<&'a str>,
+}
+
+impl std::fmt::Debug for AuthorizeRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("provider", &self.provider)
+            .field("query_len", &self.query.len())
+            .field("request_host", &self.request_host)
+            .finish()
+    }
 }
 
 /// The one value of parameter `name`: `Ok(None)` when absent, `Err(())` when repeated.
@@ -591,6 +602,45 @@ mod tests {
                 ("state".to_owned(), "lib-state-0123456789".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn debug_output_never_holds_a_code_or_a_state() {
+        let q = query(&good());
+        let req = AuthorizeRequest {
+            provider: "github",
+            query: &q,
+            request_host: None,
+        };
+        let o = ask(&q);
+        let Decision::Redirect(loc) = &o.decision else {
+            panic!()
+        };
+        let env = envelope_of(loc);
+        let back = format!("code=c0de-secret&state={env}");
+        let get = decide(&callback_get(&back), &config(), NOW);
+        let post = CallbackRequest {
+            method: CallbackMethod::Post,
+            body: back.as_bytes(),
+            query: "",
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..callback_get("")
+        };
+        let post = decide(&post, &config(), NOW);
+        assert!(matches!(get.decision, Decision::Redirect(_)));
+        assert!(matches!(post.decision, Decision::FormPost { .. }));
+        for seen in [
+            format!("{req:?}"),
+            format!("{o:?}"),
+            format!("{get:?}"),
+            format!("{post:?}"),
+        ] {
+            for secret in ["lib-state-0123456789", "c0de-secret", &env[..20]] {
+                assert!(!seen.contains(secret), "{secret} in {seen}");
+            }
+        }
+        assert!(format!("{post:?}").contains(r#"fields: ["code", "state"]"#));
+        assert!(format!("{get:?}").contains(RETURN));
     }
 
     #[test]
