@@ -17,16 +17,24 @@ pub const RETURN_PARAM: &str = "return_to";
 /// Auth.js callback route and the one native states are held to.
 pub const DEFAULT_CALLBACK_PATH: &str = "*/callback/{provider}";
 
-/// Parameters of an authorize request the relay checks, sets or consumes: a configured
-/// authorization endpoint's own query must not carry them, and a request may write them
-/// only exactly so (see `relay::authorize`).
-pub const GUARDED_PARAMS: [&str; 5] = [
+/// Parameters of an authorize request the relay checks, sets, consumes or refuses: a
+/// configured authorization endpoint's own query must not carry them, and a request may
+/// write them only exactly so (see `relay::authorize`).
+pub const GUARDED_PARAMS: [&str; 7] = [
     "state",
     "client_id",
     "redirect_uri",
     "response_type",
     RETURN_PARAM,
+    REQUEST_OBJECT_PARAMS[0],
+    REQUEST_OBJECT_PARAMS[1],
 ];
+
+/// The parameters of a request object (OpenID Connect, RFC 9101 JAR, RFC 9126 PAR),
+/// whose own `redirect_uri`, `state` and `response_type` a provider takes over the
+/// query's: the relay cannot check them, so an authorize request carrying either is
+/// refused.
+pub const REQUEST_OBJECT_PARAMS: [&str; 2] = ["request", "request_uri"];
 
 /// A callback-path pattern: a path in which `{provider}` stands for the provider id,
 /// optionally starting with `*`, which stands for any path before the rest.
@@ -239,6 +247,10 @@ mod tests {
             (
                 "https://x.example/authorize?response_type=token",
                 "`response_type`",
+            ),
+            (
+                "https://x.example/authorize?request_uri=urn:x",
+                "`request_uri`",
             ),
             (
                 "https://x.example/authorize?redirect_uri=x",

@@ -6,7 +6,8 @@
 //! endpoint, the relay's callback as its `redirect_uri`, and a `return_to` parameter
 //! (in the configured URL's own query) naming the preview's callback. The checks, in
 //! order: the provider id; the app offers the route for it; the parameters decode, and
-//! their names are plain and read the same to every parser; `redirect_uri` is exactly
+//! their names are plain and read the same to every parser, with no request object;
+//! `redirect_uri` is exactly
 //! the relay's callback for the provider; `client_id` is one the app lists;
 //! `response_type` is `code`, once; the library's `state` is there, once, and fits an
 //! envelope; the return
@@ -23,7 +24,7 @@ use url::Url;
 use super::decide::target_lock;
 use super::params::{parse_params, segments, Param};
 use super::{Decision, Outcome, Refusal};
-use crate::config::{Config, GUARDED_PARAMS, RETURN_PARAM};
+use crate::config::{Config, GUARDED_PARAMS, REQUEST_OBJECT_PARAMS, RETURN_PARAM};
 
 /// An authorize request, reduced to what the decision needs. Its `Debug` gives the
 /// query's length only: the query carries the library's `state`.
@@ -89,6 +90,12 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
     };
     if let Err(detail) = check_names(req.query) {
         return refused(Refusal::ParamsMalformed, detail);
+    }
+    if params
+        .iter()
+        .any(|(k, _)| REQUEST_OBJECT_PARAMS.contains(&k.as_ref()))
+    {
+        return refused(Refusal::ParamsMalformed, "request_object");
     }
     match one(&params, "redirect_uri") {
         Ok(Some(uri)) if uri == config.callback_url(req.provider) => {}
@@ -521,6 +528,15 @@ mod tests {
                 "param_name_not_plain",
             ),
             ("=forged", "param_name_not_plain"),
+            (
+                "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax",
+                "request_object",
+            ),
+            ("request=eyJhbGciOiJub25lIn0.e30.", "request_object"),
+            (
+                "Request_URI=https%3A%2F%2Fevil.example%2Fr",
+                "param_name_ambiguous",
+            ),
             ("scope=x;state=forged", "query_semicolon"),
             ("STATE=forged", "param_name_ambiguous"),
             (
