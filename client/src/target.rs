@@ -526,6 +526,17 @@ fn check_path(path: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
+/// Whether a query parameter's name, as written, reads the same to every parser: one or
+/// more ASCII letters, digits, `-` and `_`, so no percent-escape, `+`, `.`, `[`, NUL or
+/// anything else that some parsers decode, fold or cut. The relay's authorize route
+/// holds the names of a request it forwards to the same rule.
+pub fn is_plain_param_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// [The query rule](crate::target#the-query), on a query already in canonical form.
 fn check_query(query: &str) -> Result<(), TargetError> {
     if query.is_empty() {
@@ -538,11 +549,7 @@ fn check_query(query: &str) -> Result<(), TargetError> {
         let Some((name, _)) = pair.split_once('=') else {
             return Err(TargetError::QueryName);
         };
-        let plain = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !plain {
+        if !is_plain_param_name(name.as_bytes()) {
             return Err(TargetError::QueryName);
         }
         if CALLBACK_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p)) {

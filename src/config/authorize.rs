@@ -17,9 +17,24 @@ pub const RETURN_PARAM: &str = "return_to";
 /// Auth.js callback route and the one native states are held to.
 pub const DEFAULT_CALLBACK_PATH: &str = "*/callback/{provider}";
 
-/// Parameters the relay sets or consumes, which a configured authorization endpoint's
-/// own query must not carry.
-const RESERVED_ENDPOINT_PARAMS: [&str; 4] = ["state", "client_id", "redirect_uri", RETURN_PARAM];
+/// Parameters of an authorize request the relay checks, sets, consumes or refuses: a
+/// configured authorization endpoint's own query must not carry them, and a request may
+/// write them only exactly so (see `relay::authorize`).
+pub const GUARDED_PARAMS: [&str; 7] = [
+    "state",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    RETURN_PARAM,
+    REQUEST_OBJECT_PARAMS[0],
+    REQUEST_OBJECT_PARAMS[1],
+];
+
+/// The parameters of a request object (OpenID Connect, RFC 9101 JAR, RFC 9126 PAR),
+/// whose own `redirect_uri`, `state` and `response_type` a provider takes over the
+/// query's: the relay cannot check them, so an authorize request carrying either is
+/// refused.
+pub const REQUEST_OBJECT_PARAMS: [&str; 2] = ["request", "request_uri"];
 
 /// A callback-path pattern: a path in which `{provider}` stands for the provider id,
 /// optionally starting with `*`, which stands for any path before the rest.
@@ -168,7 +183,7 @@ pub fn parse_endpoint(raw: &str) -> Result<Url, String> {
     if let Some(name) = url
         .query_pairs()
         .map(|(k, _)| k)
-        .find(|k| RESERVED_ENDPOINT_PARAMS.contains(&k.as_ref()))
+        .find(|k| GUARDED_PARAMS.contains(&k.as_ref()))
     {
         return Err(format!(
             "authorization endpoint's query must not set `{name}`: the preview's library sends it"
@@ -229,6 +244,14 @@ mod tests {
             ("https://u:p@x.example/authorize", "no user-info"),
             ("https://x.example/authorize#f", "fragment"),
             ("https://x.example/authorize?state=1", "`state`"),
+            (
+                "https://x.example/authorize?response_type=token",
+                "`response_type`",
+            ),
+            (
+                "https://x.example/authorize?request_uri=urn:x",
+                "`request_uri`",
+            ),
             (
                 "https://x.example/authorize?redirect_uri=x",
                 "`redirect_uri`",

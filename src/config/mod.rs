@@ -24,7 +24,8 @@ use authrelay_client::SecretError;
 use url::Url;
 
 pub use authorize::{
-    Authorize, AuthorizeProvider, CallbackPath, DEFAULT_CALLBACK_PATH, RETURN_PARAM,
+    Authorize, AuthorizeProvider, CallbackPath, DEFAULT_CALLBACK_PATH, GUARDED_PARAMS,
+    REQUEST_OBJECT_PARAMS, RETURN_PARAM,
 };
 pub use env::{
     check_state_max_age, process_env, secrets_from_env, secrets_from_iter, CommandSettings,

@@ -5,9 +5,12 @@
 //! The library is configured with the relay's authorize URL as its authorization
 //! endpoint, the relay's callback as its `redirect_uri`, and a `return_to` parameter
 //! (in the configured URL's own query) naming the preview's callback. The checks, in
-//! order: the provider id; the app offers the route for it; the parameters decode;
-//! `redirect_uri` is exactly the relay's callback for the provider; `client_id` is one
-//! the app lists; the library's `state` is there, once, and fits an envelope; the return
+//! order: the provider id; the app offers the route for it; the parameters decode, and
+//! their names are plain and read the same to every parser, with no request object;
+//! `redirect_uri` is exactly
+//! the relay's callback for the provider; `client_id` is one the app lists;
+//! `response_type` is `code`, once; the library's `state` is there, once, and fits an
+//! envelope; the return
 //! target is there, is a valid URL, is not the relay, is on the allowlist, and its path
 //! matches the provider's callback-path pattern. Then the library's `state` is sealed
 //! into an envelope with the target, the provider and an expiry, and every parameter but
@@ -15,16 +18,17 @@
 
 use authrelay_client::envelope::{self, MAX_INNER_STATE_LEN};
 use authrelay_client::keyring::StateFormat;
-use authrelay_client::target::{is_valid_provider_id, Target};
+use authrelay_client::target::{is_plain_param_name, is_valid_provider_id, Target};
 use url::Url;
 
 use super::decide::target_lock;
 use super::params::{parse_params, segments, Param};
 use super::{Decision, Outcome, Refusal};
-use crate::config::{Config, RETURN_PARAM};
+use crate::config::{Config, GUARDED_PARAMS, REQUEST_OBJECT_PARAMS, RETURN_PARAM};
 
-/// An authorize request, reduced to what the decision needs.
-#[derive(Debug, Clone, Copy)]
+/// An authorize request, reduced to what the decision needs. Its `Debug` gives the
+/// query's length only: the query carries the library's `state`.
+#[derive(Clone, Copy)]
 pub struct AuthorizeRequest<'a> {
     /// The `{provider}` path segment, as received.
     pub provider: &'a str,
@@ -33,6 +37,16 @@ pub struct AuthorizeRequest<'a> {
     /// The `host[:port]` the request was addressed to, as far as the relay may believe
     /// it: a return target there is the relay itself.
     pub request_host: Option<&'a str>,
+}
+
+impl std::fmt::Debug for AuthorizeRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizeRequest")
+            .field("provider", &self.provider)
+            .field("query_len", &self.query.len())
+            .field("request_host", &self.request_host)
+            .finish()
+    }
 }
 
 /// The one value of parameter `name`: `Ok(None)` when absent, `Err(())` when repeated.
@@ -74,6 +88,15 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         Ok(p) => p,
         Err(r) => return Outcome::refused(r),
     };
+    if let Err(detail) = check_names(req.query) {
+        return refused(Refusal::ParamsMalformed, detail);
+    }
+    if params
+        .iter()
+        .any(|(k, _)| REQUEST_OBJECT_PARAMS.contains(&k.as_ref()))
+    {
+        return refused(Refusal::ParamsMalformed, "request_object");
+    }
     match one(&params, "redirect_uri") {
         Ok(Some(uri)) if uri == config.callback_url(req.provider) => {}
         Ok(Some(_)) => return refused(Refusal::RedirectUriMismatch, "redirect_uri_other"),
@@ -85,6 +108,12 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         Ok(Some(_)) => return refused(Refusal::ClientIdUnknown, "client_id_other"),
         Ok(None) => return refused(Refusal::ClientIdUnknown, "client_id_missing"),
         Err(()) => return refused(Refusal::ClientIdUnknown, "client_id_duplicated"),
+    }
+    match one(&params, "response_type") {
+        Ok(Some("code")) => {}
+        Ok(Some(_)) => return refused(Refusal::ResponseTypeUnsupported, "response_type_other"),
+        Ok(None) => return refused(Refusal::ResponseTypeUnsupported, "response_type_missing"),
+        Err(()) => return refused(Refusal::ResponseTypeUnsupported, "response_type_duplicated"),
     }
     let inner = match one(&params, "state") {
         Ok(Some(s)) if s.len() > MAX_INNER_STATE_LEN => {
@@ -140,6 +169,30 @@ fn decide_unnamed(req: &AuthorizeRequest<'_>, config: &Config, now: u64) -> Outc
         &sealed,
     ));
     outcome
+}
+
+/// Whether the query's parameter names read the same to every parser, as the relay
+/// forwards them to a provider whose parser it does not know: no `;` (a separator to some
+/// servers), every name plain ([`is_plain_param_name`], the rule of a target's own
+/// query), and none that a case-insensitive parser takes for a parameter the relay checks
+/// ([`GUARDED_PARAMS`]) unless it is that parameter exactly. The `Err` is the detail code.
+fn check_names(query: &str) -> Result<(), &'static str> {
+    if query.contains(';') {
+        return Err("query_semicolon");
+    }
+    for segment in segments(query.as_bytes()) {
+        let name = segment.split(|&b| b == b'=').next().unwrap_or_default();
+        if !is_plain_param_name(name) {
+            return Err("param_name_not_plain");
+        }
+        if GUARDED_PARAMS
+            .iter()
+            .any(|g| g.as_bytes().eq_ignore_ascii_case(name) && g.as_bytes() != name)
+        {
+            return Err("param_name_ambiguous");
+        }
+    }
+    Ok(())
 }
 
 /// The `Location` of the redirect to the provider: the configured endpoint (its own
@@ -428,6 +481,92 @@ mod tests {
     }
 
     #[test]
+    fn only_response_type_code_once_goes_to_the_provider() {
+        let with = |extra: &str, drop: bool| {
+            let mut pairs = good();
+            if drop {
+                pairs.retain(|(k, _)| *k != "response_type");
+            }
+            ask(&format!("{}{extra}", query(&pairs)))
+        };
+        for (o, detail) in [
+            (with("", true), "response_type_missing"),
+            (with("&response_type=token", true), "response_type_other"),
+            (with("&response_type=id_token", true), "response_type_other"),
+            (
+                with("&response_type=code+id_token", true),
+                "response_type_other",
+            ),
+            (with("&response_type=CODE", true), "response_type_other"),
+            (with("&response_type=", true), "response_type_other"),
+            (
+                with("&response_type=code", false),
+                "response_type_duplicated",
+            ),
+            (
+                with("&response_type=token", false),
+                "response_type_duplicated",
+            ),
+        ] {
+            assert_eq!(refusal(&o), Some(Refusal::ResponseTypeUnsupported), "{o:?}");
+            assert_eq!(o.detail, Some(detail));
+        }
+    }
+
+    #[test]
+    fn a_name_another_parser_could_read_as_a_checked_parameter_is_refused() {
+        // Each would reach the provider beside the checked parameter, to be read as
+        // `state`, `redirect_uri`, … by a parser that decodes names, cuts at NUL or `;`,
+        // folds case or reads `.` or `[` as `_` (PHP).
+        for (extra, detail) in [
+            ("%73tate=forged", "param_name_not_plain"),
+            ("state%00=forged", "param_name_not_plain"),
+            ("state+=forged", "param_name_not_plain"),
+            ("state[]=forged", "param_name_not_plain"),
+            (
+                "redirect%5Furi=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_not_plain",
+            ),
+            ("=forged", "param_name_not_plain"),
+            (
+                "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax",
+                "request_object",
+            ),
+            ("request=eyJhbGciOiJub25lIn0.e30.", "request_object"),
+            (
+                "Request_URI=https%3A%2F%2Fevil.example%2Fr",
+                "param_name_ambiguous",
+            ),
+            ("scope=x;state=forged", "query_semicolon"),
+            ("STATE=forged", "param_name_ambiguous"),
+            (
+                "Redirect_URI=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_ambiguous",
+            ),
+            (
+                "redirect.uri=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_not_plain",
+            ),
+            ("Response_Type=token", "param_name_ambiguous"),
+            (
+                "RETURN_TO=https%3A%2F%2Fevil.example%2Fcb",
+                "param_name_ambiguous",
+            ),
+        ] {
+            let o = ask(&format!("{}&{extra}", query(&good())));
+            assert_eq!(refusal(&o), Some(Refusal::ParamsMalformed), "{extra}");
+            assert_eq!(o.detail, Some(detail), "{extra}");
+        }
+        // Names of other parameters are forwarded in any case, and a `;` or `+` in an
+        // escaped value is no separator.
+        let q = format!(
+            "{}&Login_Hint=a%3Bb+c&ui_locales=de-CH&max-age=1",
+            query(&good())
+        );
+        assert!(matches!(ask(&q).decision, Decision::Redirect(_)), "{q}");
+    }
+
+    #[test]
     fn the_callback_restores_the_library_state_and_forwards_the_rest() {
         let Decision::Redirect(loc) = ask(&query(&good())).decision else {
             panic!()
@@ -479,6 +618,45 @@ mod tests {
                 ("state".to_owned(), "lib-state-0123456789".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn debug_output_never_holds_a_code_or_a_state() {
+        let q = query(&good());
+        let req = AuthorizeRequest {
+            provider: "github",
+            query: &q,
+            request_host: None,
+        };
+        let o = ask(&q);
+        let Decision::Redirect(loc) = &o.decision else {
+            panic!()
+        };
+        let env = envelope_of(loc);
+        let back = format!("code=c0de-secret&state={env}");
+        let get = decide(&callback_get(&back), &config(), NOW);
+        let post = CallbackRequest {
+            method: CallbackMethod::Post,
+            body: back.as_bytes(),
+            query: "",
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..callback_get("")
+        };
+        let post = decide(&post, &config(), NOW);
+        assert!(matches!(get.decision, Decision::Redirect(_)));
+        assert!(matches!(post.decision, Decision::FormPost { .. }));
+        for seen in [
+            format!("{req:?}"),
+            format!("{o:?}"),
+            format!("{get:?}"),
+            format!("{post:?}"),
+        ] {
+            for secret in ["lib-state-0123456789", "c0de-secret", &env[..20]] {
+                assert!(!seen.contains(secret), "{secret} in {seen}");
+            }
+        }
+        assert!(format!("{post:?}").contains(r#"fields: ["code", "state"]"#));
+        assert!(format!("{get:?}").contains(RETURN));
     }
 
     #[test]

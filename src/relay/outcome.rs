@@ -1,11 +1,14 @@
 //! What the relay does with a callback, and what logs and metrics say about it.
 
+use std::fmt;
+
 use authrelay_client::keyring::StateFormat;
 
 use super::{Hint, Refusal};
 
-/// What the relay does with a callback.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the relay does with a callback. Its `Debug` shows a `Location` without its query
+/// and a form's fields by name only: they carry `code` and `state`.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Answer 302 with this `Location`.
     Redirect(String),
@@ -22,8 +25,30 @@ pub enum Decision {
     Refuse(Refusal),
 }
 
-/// The decision and what the logs and metrics say about it. Nothing here holds `code`,
-/// `state` or a secret.
+impl fmt::Debug for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redirect(location) => {
+                let (base, query) = location.split_once('?').unwrap_or((location, ""));
+                write!(f, "Redirect({base:?}, query of {} bytes)", query.len())
+            }
+            Self::FormPost {
+                action,
+                action_origin,
+                fields,
+            } => f
+                .debug_struct("FormPost")
+                .field("action", action)
+                .field("action_origin", action_origin)
+                .field("fields", &fields.iter().map(|(k, _)| k).collect::<Vec<_>>())
+                .finish(),
+            Self::Refuse(r) => f.debug_tuple("Refuse").field(r).finish(),
+        }
+    }
+}
+
+/// The decision and what the logs and metrics say about it. Apart from the decision
+/// (whose `Debug` hides them), nothing here holds `code`, `state` or a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The decision.

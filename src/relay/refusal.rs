@@ -50,11 +50,14 @@ pub enum Refusal {
     TargetNotCallback,
     /// The app has no authorize route for this provider.
     AuthorizeNotConfigured,
+    /// An authorize request whose `response_type` is not exactly `code`, once: only the
+    /// authorization code flow comes back through the relay's callback.
+    ResponseTypeUnsupported,
 }
 
 impl Refusal {
     /// Every refusal, for documentation tests.
-    pub const ALL: [Refusal; 21] = [
+    pub const ALL: [Refusal; 22] = [
         Refusal::ProviderInvalid,
         Refusal::ParamsMalformed,
         Refusal::UnsupportedMediaType,
@@ -76,6 +79,7 @@ impl Refusal {
         Refusal::TargetMissing,
         Refusal::TargetNotCallback,
         Refusal::AuthorizeNotConfigured,
+        Refusal::ResponseTypeUnsupported,
     ];
 
     /// The stable reason code.
@@ -102,6 +106,7 @@ impl Refusal {
             Self::TargetMissing => "target_missing",
             Self::TargetNotCallback => "target_not_callback",
             Self::AuthorizeNotConfigured => "authorize_not_configured",
+            Self::ResponseTypeUnsupported => "response_type_unsupported",
         }
     }
 
@@ -128,7 +133,8 @@ impl Refusal {
             | Self::ProviderMismatch
             | Self::RedirectUriMismatch
             | Self::ClientIdUnknown
-            | Self::TargetNotCallback => 403,
+            | Self::TargetNotCallback
+            | Self::ResponseTypeUnsupported => 403,
         }
     }
 
@@ -156,6 +162,7 @@ impl Refusal {
             Self::TargetMissing => "The sign-in request names no address to return to.",
             Self::TargetNotCallback => "The sign-in request's return address is not a sign-in callback of the preview.",
             Self::AuthorizeNotConfigured => "This relay does not start sign-ins for this provider.",
+            Self::ResponseTypeUnsupported => "The sign-in request asks for another response_type than code, the only one this relay can complete.",
         }
     }
 }

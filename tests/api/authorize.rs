@@ -198,6 +198,24 @@ async fn each_bad_request_is_refused_before_the_provider_or_the_preview() {
             403,
             "target_invalid",
         ),
+        (
+            authorize_query(RETURN, &[("response_type", Some("token"))]),
+            403,
+            "response_type_unsupported",
+        ),
+        (
+            format!(
+                "{}&Redirect_URI=https%3A%2F%2Fevil.example.net%2Fcb",
+                authorize_query(RETURN, &[])
+            ),
+            400,
+            "params_malformed",
+        ),
+        (
+            format!("{}&state%00=forged", authorize_query(RETURN, &[])),
+            400,
+            "params_malformed",
+        ),
     ];
     for (q, status, code) in cases {
         assert_refused_json(get_authorize_json(&app, &q).await, status, code).await;

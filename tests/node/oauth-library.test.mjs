@@ -97,6 +97,14 @@ describeNeeding([needRelay], "Passport preview through the authorize route", () 
     await assertRefusedBeforeProvider((q) => q.set("return_to", `${preview.origin}/me`), "target_not_callback");
   });
 
+  test("an implicit-flow response_type is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider((q) => q.set("response_type", "token"), "response_type_unsupported");
+  });
+
+  test("a second redirect_uri under another case is refused before the provider", { timeout: TEST_TIMEOUT }, async () => {
+    await assertRefusedBeforeProvider((q) => q.append("Redirect_URI", preview.callbackUrl), "params_malformed");
+  });
+
   test("a tampered envelope is refused before the preview", { timeout: TEST_TIMEOUT }, async () => {
     const jar = new CookieJar();
     const toRelay = await startSignIn(jar);
