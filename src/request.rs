@@ -225,17 +225,23 @@ impl Relay {
                 let authorize = relay::AuthorizeRequest {
                     provider,
                     query: req.query,
-                    request_host: relay::request_host(
-                        req.headers.host,
-                        req.headers.forwarded_host,
-                        self.trust_host,
-                    ),
+                    request_host: self.request_host(&req),
                 };
                 let outcome = relay::authorize(&authorize, app, now());
                 self.answer(&outcome, json, started)
             }
             Route::Authorize(..) => answer::method_not_allowed(json, "GET, HEAD"),
         }
+    }
+
+    /// The host the request was addressed to ([`relay::request_host`], with this relay's
+    /// `AUTH_TRUST_HOST`).
+    fn request_host<'r>(&self, req: &Request<'r>) -> Option<&'r str> {
+        relay::request_host(
+            req.headers.host,
+            req.headers.forwarded_host,
+            self.trust_host,
+        )
     }
 
     /// The answer for a decided outcome, counted in the metrics and logged.
@@ -284,11 +290,7 @@ impl Relay {
             query: req.query,
             body: &body,
             content_type: req.headers.content_type,
-            request_host: relay::request_host(
-                req.headers.host,
-                req.headers.forwarded_host,
-                self.trust_host,
-            ),
+            request_host: self.request_host(req),
         };
         Some(relay::decide_among(&callback, app, apps.apps(), now()))
     }

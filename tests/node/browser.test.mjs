@@ -20,6 +20,7 @@ import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
+import { listenOnFreePort, stopServer } from "./lib/http.mjs";
 import { PROVIDER_ID, startPreview } from "./lib/preview-app.mjs";
 import { startProvider } from "./lib/provider.mjs";
 import { repoRoot, signState, startRelay } from "./lib/relay.mjs";
@@ -68,16 +69,12 @@ async function startFormPreview(host) {
       res.end(`<!doctype html><title>preview</title><p id="received">${fields.length} fields</p>`);
     });
   });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, resolve);
-  });
-  const origin = `http://${host}:${server.address().port}`;
+  const origin = `http://${host}:${await listenOnFreePort(server, host)}`;
   return {
     origin,
     callbackUrl: `${origin}/api/auth/callback/apple`,
     requests,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop: () => stopServer(server),
   };
 }
 

@@ -18,8 +18,9 @@ import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:https";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+
+import { listenOnFreePort, stopServer } from "../../node/lib/http.mjs";
 
 const execFileP = promisify(execFile);
 
@@ -74,21 +75,14 @@ export async function startTlsProxy({ host, cert, upstream }) {
     });
     req.pipe(upstreamReq);
   });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, resolve);
-  });
+  const port = await listenOnFreePort(server, host);
   return {
     host,
-    port: server.address().port,
+    port,
     requests,
     setUpstream: (url) => {
       target = new URL(url);
     },
-    stop: async () => {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await Promise.race([closed, sleep(3000, undefined, { ref: false })]);
-    },
+    stop: () => stopServer(server),
   };
 }
